@@ -1,0 +1,1 @@
+"""The `bazgasht` command line."""

@@ -1,0 +1,280 @@
+"""The local mirror's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Every mirrored row is keyed by (store_id, WooCommerce id). Two column types keep values exact
+and comparable on both databases:
+
+* ``Money`` stores an amount as an integer count of 1/10 000 of the currency unit (BIGINT), so
+  sums in SQL are exact on SQLite too (whose NUMERIC is a binary float). Python sees ``Decimal``.
+* ``UTCDateTime`` stores naive UTC and hands back aware UTC datetimes; ISO strings on SQLite
+  compare correctly as text.
+
+The schema itself is created by the Alembic migrations in ``migrations/``; these objects are
+what the code queries with. A test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+MONEY_SCALE = 4
+_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount, stored as BIGINT units of 10^-4."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_units(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_units(value)
+
+
+def to_units(amount: Decimal) -> int:
+    units = amount * _MONEY_FACTOR
+    if units != units.to_integral_value():
+        raise ValueError(f"{amount} has more than {MONEY_SCALE} decimals")
+    return int(units)
+
+
+def from_units(units: int | Decimal) -> Decimal:
+    """Turn a stored (or SQL-summed) unit count back into an amount."""
+    return Decimal(int(units)) / _MONEY_FACTOR
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant: aware UTC in Python, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is needed")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_N_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _store_fk() -> Column[int]:
+    return Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True)
+
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("url", String(500), nullable=False),
+    # What the store told us last (`store check` / sync); None until first contact.
+    Column("currency", String(10)),
+    Column("decimals", Integer),
+    Column("timezone", String(64)),
+    Column("wc_version", String(32)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    _store_fk(),
+    Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("email", String(320), nullable=False),  # normalized: trimmed, lower-case
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("phone", String(100), nullable=False),
+    Column("role", String(60), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime),
+    Column("is_paying_customer", Boolean, nullable=False),
+    # Set when a full sync no longer finds the account on the store (the customer deleted it).
+    Column("deleted_at", UTCDateTime),
+    Column("seen_scan", String(40)),  # full-scan id that last saw the row (deletion detection)
+    Index(None, "store_id", "email"),
+)
+
+guests = Table(
+    "guests",
+    metadata,
+    _store_fk(),
+    Column("email", String(320), primary_key=True),  # normalized billing e-mail
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("phone", String(100), nullable=False),
+    # The details above come from the latest order (by creation, then id) that used the e-mail.
+    Column("latest_order_created_at", UTCDateTime, nullable=False),
+    Column("latest_order_id", BigInteger, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _store_fk(),
+    Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("number", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Column("total", Money, nullable=False),
+    Column("total_tax", Money, nullable=False),
+    Column("shipping_total", Money, nullable=False),
+    Column("discount_total", Money, nullable=False),
+    Column("refunded_total", Money, nullable=False),  # positive sum of the refunds
+    Column("customer_id", BigInteger, nullable=False),  # 0 for guests
+    Column("billing_email", String(320), nullable=False),  # normalized; '' when none
+    Column("billing_first_name", String(200), nullable=False),
+    Column("billing_last_name", String(200), nullable=False),
+    Column("billing_phone", String(100), nullable=False),
+    Column("coupon_codes", Text, nullable=False),  # comma-separated, lower-case, sorted
+    Column("deleted_at", UTCDateTime),  # set by `sync --full` when the store lost the order
+    Column("seen_scan", String(40)),
+    Index(None, "store_id", "created_at"),
+    Index(None, "store_id", "modified_at"),
+    Index(None, "store_id", "customer_id"),
+    Index(None, "store_id", "billing_email"),
+)
+
+order_line_items = Table(
+    "order_line_items",
+    metadata,
+    _store_fk(),
+    Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_id", BigInteger, nullable=False),
+    Column("product_id", BigInteger, nullable=False),
+    Column("variation_id", BigInteger, nullable=False),
+    Column("name", String(400), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("total", Money, nullable=False),
+    Index(None, "store_id", "order_id"),
+)
+
+order_coupons = Table(
+    "order_coupons",
+    metadata,
+    _store_fk(),
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", String(200), primary_key=True),  # lower-case, as WooCommerce compares codes
+    Column("discount", Money, nullable=False),
+    Index(None, "store_id", "code"),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    _store_fk(),
+    Column("resource", String(40), primary_key=True),
+    # Next incremental run asks for rows modified after this instant (store clock, UTC).
+    Column("modified_after", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_checkpoints = Table(
+    "sync_checkpoints",
+    metadata,
+    _store_fk(),
+    Column("resource", String(40), primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("mode", String(20), nullable=False),  # incremental | full
+    Column("scan_id", String(40), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),  # store clock at the run's start
+    Column("modified_after", UTCDateTime),  # the query's lower bound, kept for the resume
+    Column("next_page", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", Integer, ForeignKey("stores.id"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("outcome", String(20), nullable=False),  # running | success | failed
+    Column("mode", String(20), nullable=False),
+    Column("resumed", Boolean, nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+    Column("deleted", Integer, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("error", Text),
+    Index(None, "store_id", "started_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", Integer, ForeignKey("stores.id"), nullable=False),
+    Column("resource", String(40), nullable=False),
+    Column("wc_id", String(64), nullable=False),  # '' when the payload had no usable id
+    Column("error", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # the raw JSON as received
+    Column("run_id", Integer),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),  # set when a later sync stored a valid version
+    UniqueConstraint("store_id", "resource", "wc_id", name="uq_quarantine_record"),
+)
+
+#: The tables that hold the mirror of a store (what "the same mirror state" compares).
+MIRROR_TABLES = (customers, guests, orders, order_line_items, order_coupons)
+
+__all__ = [
+    "MIRROR_TABLES",
+    "Money",
+    "UTCDateTime",
+    "customers",
+    "from_units",
+    "guests",
+    "metadata",
+    "order_coupons",
+    "order_line_items",
+    "orders",
+    "quarantine",
+    "stores",
+    "sync_checkpoints",
+    "sync_cursors",
+    "sync_runs",
+    "to_units",
+]

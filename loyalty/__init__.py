@@ -1,0 +1,1 @@
+"""The loyalty program and retention analytics over the mirror."""

@@ -1,0 +1,20 @@
+"""Alembic environment: run on the connection ``connector._db.migrate`` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from connector._schema import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only `migrate()` runs migrations
+    raise RuntimeError("run migrations through connector.open_database()")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
