@@ -52,7 +52,7 @@ def normalize_email(email: str | None) -> str:
 
 def _parse_money(value: Any) -> Decimal:
     """WooCommerce's decimal strings ("162.00", "935000", "5"); integers are fine too."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError("money must be a decimal string, not a binary float")
     if isinstance(value, int):
         return Decimal(value)
