@@ -38,6 +38,8 @@ _DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$")
 MAX_AMOUNT = Decimal(10) ** 14
 #: WooCommerce did not exist before this; earlier dates are corruption, not history.
 EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+#: Expiry dates may lie in the future, but not in another century.
+LATEST_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def D(value: str | int | Decimal) -> Decimal:
@@ -67,7 +69,7 @@ def _parse_money(value: Any) -> Decimal:
     raise ValueError(f"not a decimal amount: {value!r}")
 
 
-def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
+def _parse_gmt_any(value: Any) -> datetime | None:
     """A ``*_gmt`` field ("2025-06-13T20:08:53", no offset) as an aware UTC datetime."""
     if value in (None, ""):
         return None
@@ -78,8 +80,16 @@ def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
     except ValueError as exc:
         raise ValueError(f"not a date: {value!r}") from exc
     parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed < EARLIEST_DATE or parsed > LATEST_DATE:
+        raise ValueError(f"absurd date: {value!r}")
+    return parsed
+
+
+def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
+    """A ``*_gmt`` instant that has happened: not later than now (``context["now"]``) + 2 days."""
+    parsed = _parse_gmt_any(value)
     now = (info.context or {}).get("now") or datetime.now(UTC)
-    if parsed < EARLIEST_DATE or parsed > now + timedelta(days=2):
+    if parsed is not None and parsed > now + timedelta(days=2):
         raise ValueError(f"absurd date: {value!r}")
     return parsed
 
@@ -87,6 +97,8 @@ def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
 Money = Annotated[Decimal, BeforeValidator(_parse_money)]
 UtcDatetime = Annotated[datetime, BeforeValidator(_parse_gmt)]
 OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_parse_gmt)]
+#: An instant that may lie in the future (a coupon's expiry): only the sanity bounds apply.
+OptionalFutureUtcDatetime = Annotated[datetime | None, BeforeValidator(_parse_gmt_any)]
 
 
 class _Resource(BaseModel):
@@ -169,6 +181,28 @@ class Order(_Resource):
         return normalize_email(self.billing.email)
 
 
+class Refund(_Resource):
+    """A refund as ``/orders/<id>/refunds`` lists it: ``amount`` arrives positive.
+
+    Its ``line_items`` carry negative quantities and totals (what was taken back).
+    """
+
+    id: int = Field(gt=0)
+    date_created_gmt: UtcDatetime
+    amount: Money
+    reason: str = ""
+    refunded_by: int = 0
+    refunded_payment: bool = False
+    line_items: list[LineItem] = []
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError(f"negative refund amount: {value}")
+        return value
+
+
 class Customer(_Resource):
     id: int = Field(gt=0)
     email: str = ""
@@ -192,7 +226,7 @@ class Coupon(_Resource):
     amount: Money
     discount_type: str
     date_created_gmt: OptionalUtcDatetime = None
-    date_expires_gmt: OptionalUtcDatetime = None
+    date_expires_gmt: OptionalFutureUtcDatetime = None
     date_expires: str | None = None
     usage_count: int = 0
     usage_limit: int | None = None
@@ -214,6 +248,7 @@ __all__ = [
     "D",
     "LineItem",
     "Order",
+    "Refund",
     "RefundRef",
     "normalize_email",
 ]

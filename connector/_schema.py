@@ -107,6 +107,8 @@ stores = Table(
     Column("decimals", Integer),
     Column("timezone", String(64)),
     Column("wc_version", String(32)),
+    # False: the store ignores `modified_after` (WooCommerce < 5.8), so every sync is full.
+    Column("supports_modified_after", Boolean),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -177,15 +179,16 @@ order_line_items = Table(
     "order_line_items",
     metadata,
     _store_fk(),
+    # Keyed with the order too: a line item id seen under two orders (a store's data gone
+    # wrong) must not make the whole page fail.
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
     Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("order_id", BigInteger, nullable=False),
     Column("product_id", BigInteger, nullable=False),
     Column("variation_id", BigInteger, nullable=False),
     Column("name", String(400), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("subtotal", Money, nullable=False),
     Column("total", Money, nullable=False),
-    Index(None, "store_id", "order_id"),
 )
 
 order_coupons = Table(

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("decimals", sa.Integer(), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("wc_version", sa.String(length=32), nullable=True),
+        sa.Column("supports_modified_after", sa.Boolean(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stores")),
         sa.UniqueConstraint("name", name=op.f("uq_stores_name")),
@@ -90,8 +91,8 @@ def upgrade() -> None:
     op.create_table(
         "order_line_items",
         sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("wc_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("order_id", sa.BigInteger(), nullable=False),
         sa.Column("product_id", sa.BigInteger(), nullable=False),
         sa.Column("variation_id", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=400), nullable=False),
@@ -101,14 +102,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["store_id"], ["stores.id"], name=op.f("fk_order_line_items_store_id_stores")
         ),
-        sa.PrimaryKeyConstraint("store_id", "wc_id", name=op.f("pk_order_line_items")),
+        sa.PrimaryKeyConstraint("store_id", "order_id", "wc_id", name=op.f("pk_order_line_items")),
     )
-    with op.batch_alter_table("order_line_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_order_line_items_store_id_order_line_items_order_id"),
-            ["store_id", "order_id"],
-            unique=False,
-        )
 
     op.create_table(
         "orders",
@@ -250,9 +245,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_orders_store_id_orders_billing_email"))
 
     op.drop_table("orders")
-    with op.batch_alter_table("order_line_items", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_order_line_items_store_id_order_line_items_order_id"))
-
     op.drop_table("order_line_items")
     with op.batch_alter_table("order_coupons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_order_coupons_store_id_order_coupons_code"))

@@ -1,0 +1,161 @@
+"""The configuration file: where it lives, what it holds, how it is read and written.
+
+A TOML file in the user's config dir (``~/.config/bazgasht/config.toml`` on Linux), or the
+path given by ``--config`` / ``BAZGASHT_CONFIG``::
+
+    database_url = "postgresql://bazgasht@db.internal/bazgasht"   # optional; default: SQLite
+
+    [stores.myshop]
+    url = "https://myshop.example"
+    consumer_key = "ck_…"
+    consumer_secret_env = "MYSHOP_WC_SECRET"   # or consumer_secret = "cs_…" (file must be 0600)
+
+``BAZGASHT_DATABASE_URL`` overrides ``database_url``. A file holding an inline secret must not
+be readable by other users (like ssh keys): Bazgasht refuses it otherwise, and always writes
+the file with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connector import ConfigError
+from connector._client import StoreCredentials
+
+APP_NAME = "bazgasht"
+ENV_CONFIG = "BAZGASHT_CONFIG"
+ENV_DATABASE_URL = "BAZGASHT_DATABASE_URL"
+STORE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_database_url() -> str:
+    path = Path(platformdirs.user_data_dir(APP_NAME)) / "bazgasht.sqlite"
+    return f"sqlite:///{path}"
+
+
+class StoreConfig(BaseModel):
+    """One WooCommerce store. The secret is inline or, better, named by an env variable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    consumer_key: str
+    consumer_secret: str | None = Field(default=None, repr=False)
+    consumer_secret_env: str | None = None
+    query_string_auth: bool = False
+    verify_tls: bool = True
+    #: The loyalty program's settings (SPEC §4), validated by the loyalty package.
+    loyalty: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local test store)")
+        return value
+
+    def secret(self, name: str, environ: Mapping[str, str]) -> str:
+        if self.consumer_secret_env:
+            found = environ.get(self.consumer_secret_env, "")
+            if not found:
+                raise ConfigError(
+                    f"store {name!r}: the environment variable {self.consumer_secret_env} that "
+                    "should hold its consumer secret is not set."
+                )
+            return found
+        if self.consumer_secret:
+            return self.consumer_secret
+        raise ConfigError(
+            f"store {name!r} has no consumer secret: set consumer_secret_env in the config, "
+            f"or run `bazgasht store add {name}` again."
+        )
+
+    def credentials(self, name: str, environ: Mapping[str, str]) -> StoreCredentials:
+        return StoreCredentials(
+            name=name,
+            url=self.url,
+            consumer_key=self.consumer_key,
+            consumer_secret=self.secret(name, environ),
+            query_string_auth=self.query_string_auth,
+            verify_tls=self.verify_tls,
+        )
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str | None = None
+    stores: dict[str, StoreConfig] = Field(default_factory=dict)
+
+
+def config_path(explicit: Path | None, environ: Mapping[str, str]) -> Path:
+    if explicit is not None:
+        return explicit
+    if environ.get(ENV_CONFIG):
+        return Path(environ[ENV_CONFIG])
+    return default_config_path()
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the file; a missing file is an empty config."""
+    if not path.exists():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from exc
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"the config file {path} has errors: {problems}") from exc
+    if any(s.consumer_secret for s in config.stores.values()):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                f"the config file {path} holds a consumer secret but other users can read it "
+                f"(mode {mode:o}). Run: chmod 600 {path}"
+            )
+    return config
+
+
+def save_config(path: Path, config: Config) -> None:
+    """Write atomically, mode 0600 from the first byte (never briefly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = config.model_dump(exclude_none=True, exclude_defaults=False)
+    for store in data.get("stores", {}).values():
+        if not store.get("loyalty"):
+            store.pop("loyalty", None)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(data, handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def database_url(config: Config, environ: Mapping[str, str]) -> str:
+    return environ.get(ENV_DATABASE_URL) or config.database_url or default_database_url()

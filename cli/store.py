@@ -1,0 +1,162 @@
+"""``bazgasht store add|list|remove|check``: the stores Bazgasht mirrors."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli._config import STORE_NAME_PATTERN, StoreConfig, load_config, save_config
+from cli._context import app_context, stdout_console
+from connector import ConfigError
+from connector._check import check_store
+from connector._client import WooClient
+from connector._facts import remember_facts
+
+app = typer.Typer(
+    help="Add, list, remove and check the stores Bazgasht mirrors.", no_args_is_help=True
+)
+
+#: Words `bazgasht sync` reads as subcommands, so no store may be called that.
+RESERVED_NAMES = frozenset({"status"})
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A short name for the store, e.g. myshop.")],
+    url: Annotated[
+        str, typer.Option("--url", help="The shop's address, e.g. https://myshop.example")
+    ],
+    key: Annotated[
+        str | None, typer.Option("--key", help="Consumer key (ck_…); asked for when omitted.")
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-env",
+            help="Name of an environment variable that holds the consumer secret (it is read "
+            "at each run and never written to the config).",
+        ),
+    ] = None,
+    secret_stdin: Annotated[
+        bool, typer.Option("--secret-stdin", help="Read the consumer secret from standard input.")
+    ] = False,
+    query_string_auth: Annotated[
+        bool,
+        typer.Option(
+            help="Send the keys in the query string (for hosts that strip Authorization)."
+        ),
+    ] = False,
+    verify_tls: Annotated[bool, typer.Option(help="Verify the store's TLS certificate.")] = True,
+) -> None:
+    """Add a store (or replace its settings).
+
+    The consumer secret is never taken as an argument (shell history and `ps` would keep it):
+    it is asked for with hidden input, read from stdin, or named by an environment variable.
+
+    Example: bazgasht store add myshop --url https://myshop.example --secret-env MYSHOP_SECRET
+    """
+    context = app_context(ctx)
+    if not re.match(STORE_NAME_PATTERN, name) or name in RESERVED_NAMES:
+        raise ConfigError(
+            f"{name!r} cannot be a store name: use letters, digits, '-', '_' or '.', "
+            f"not {', '.join(sorted(RESERVED_NAMES))}."
+        )
+    if key is None:
+        key = typer.prompt("Consumer key (ck_…)").strip()
+    secret: str | None = None
+    if secret_env is None:
+        if secret_stdin:
+            secret = sys.stdin.readline().strip()
+        else:
+            secret = typer.prompt("Consumer secret (cs_…, hidden)", hide_input=True).strip()
+        if not secret:
+            raise ConfigError("the consumer secret is empty.")
+    config = load_config(context.config_path)
+    try:
+        store = StoreConfig(
+            url=url,
+            consumer_key=key,
+            consumer_secret=secret,
+            consumer_secret_env=secret_env,
+            query_string_auth=query_string_auth,
+            verify_tls=verify_tls,
+            loyalty=config.stores[name].loyalty if name in config.stores else {},
+        )
+    except ValueError as exc:
+        raise ConfigError(f"store {name!r}: {exc}") from None
+    config.stores[name] = store
+    save_config(context.config_path, config)
+    typer.echo(f"Saved store {name!r} in {context.config_path} (mode 0600).")
+    if store.url.startswith("http://"):
+        typer.echo(
+            "Warning: plain http:// sends your orders unencrypted; prefer https://.", err=True
+        )
+    typer.echo(f"Next: bazgasht store check {name}")
+
+
+@app.command("list")
+def list_stores(ctx: typer.Context) -> None:
+    """List the configured stores (secrets are never shown).
+
+    Example: bazgasht store list
+    """
+    config = app_context(ctx).config
+    if not config.stores:
+        typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL`.")
+        return
+    table = Table("store", "url", "consumer key", "secret from")
+    for name, store in sorted(config.stores.items()):
+        source = f"${store.consumer_secret_env}" if store.consumer_secret_env else "config file"
+        table.add_row(name, store.url, _mask(store.consumer_key), source)
+    stdout_console().print(table)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to remove.")]
+) -> None:
+    """Remove a store from the config. Its mirrored data stays in the database.
+
+    Example: bazgasht store remove myshop
+    """
+    context = app_context(ctx)
+    context.store(name)
+    config = load_config(context.config_path)
+    del config.stores[name]
+    save_config(context.config_path, config)
+    typer.echo(f"Removed store {name!r} from {context.config_path}.")
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to check.")]
+) -> None:
+    """Check that a store is reachable, the key works, and what it may do.
+
+    Example: bazgasht store check myshop
+    """
+    context = app_context(ctx)
+    creds = context.store(name).credentials(name, context.environ)
+    with WooClient(creds) as client:
+        report = check_store(client)
+    table = Table("check", "result", "details")
+    for item in report.items:
+        mark = "[green]ok[/]" if item.ok else ("[red]FAILED[/]" if item.ok is False else "—")
+        detail = item.detail + (
+            f"\n[yellow]fix:[/] {item.hint}" if item.hint and not item.ok else ""
+        )
+        table.add_row(item.name, mark, detail)
+    stdout_console().print(table)
+    if report.facts is not None:
+        remember_facts(context.engine(), name, creds.url, report.facts)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _mask(key: str) -> str:
+    return key[:3] + "…" + key[-4:] if len(key) > 10 else "…"

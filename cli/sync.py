@@ -1,0 +1,237 @@
+"""``bazgasht sync``: mirror stores from cron or by hand; ``bazgasht sync status``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from cli._context import AppContext, app_context, stderr_console, stdout_console
+from connector import BazgashtError, LockHeld
+from connector._check import check_store
+from connector._client import WooClient
+from connector._facts import remember_facts
+from connector._schema import orders, quarantine, stores, sync_runs
+from connector._sync import SyncResult, sync_store
+
+
+def sync(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[STORE]... | status",
+            help="Stores to sync (default: the only one, or --all). `sync status` reports.",
+        ),
+    ] = None,
+    all_stores: Annotated[bool, typer.Option("--all", help="Sync every configured store.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read everything, not only what changed, and mark orders the store no longer "
+            "has as deleted. Run it nightly or weekly.",
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Pages fetched at once from each store.")
+    ] = 4,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing when all is well (for cron).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Mirror orders and customers of your stores into the local database.
+
+    Incremental by default and safe to run from cron every few minutes: a run that is killed
+    resumes where it stopped, and a run that finds another one busy with the same store exits
+    with code 75. Exit codes: 0 ok, 1 a store failed, 2 usage/config error, 75 skipped.
+
+    Examples:
+
+      bazgasht sync --quiet          (crontab: */15 * * * *)
+
+      bazgasht sync --all --full --json
+
+      bazgasht sync status
+    """
+    context = app_context(ctx)
+    if names == ["status"]:
+        status(context, as_json=as_json)
+        return
+    targets = context.pick_stores(names, all_stores)
+    engine = context.engine()
+    show_progress = sys.stdout.isatty() and not quiet and not as_json
+    summaries: list[dict[str, Any]] = []
+    codes: set[int] = set()
+    for name in targets:
+        summary: dict[str, Any] = {"store": name}
+        try:
+            result = _sync_one(context, engine, name, full, concurrency, show_progress)
+            summary |= {"outcome": "ok", **result.as_dict()}
+        except BazgashtError as exc:
+            skipped = isinstance(exc, LockHeld)
+            summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
+            codes.add(exc.exit_code)
+            if not as_json:
+                typer.echo(f"{'skipped' if skipped else 'error'}: {exc}", err=True)
+        summaries.append(summary)
+        if summary["outcome"] == "ok" and not quiet and not as_json:
+            typer.echo(_one_line(summary))
+    # A configuration error outranks a failed store, which outranks a skipped one.
+    exit_code = next((c for c in (2, 1, 75) if c in codes), 0)
+    if as_json:
+        typer.echo(json.dumps({"stores": summaries}, indent=2))
+    if exit_code:
+        raise typer.Exit(exit_code)
+
+
+def _sync_one(
+    context: AppContext, engine: Engine, name: str, full: bool, concurrency: int, progress: bool
+) -> SyncResult:
+    store = context.store(name)
+    creds = store.credentials(name, context.environ)
+    with WooClient(creds, pool_size=max(concurrency, 2)) as client:
+        with engine.connect() as conn:
+            known_version = conn.execute(
+                select(stores.c.wc_version).where(stores.c.name == name)
+            ).scalar()
+        if known_version is None:
+            # First contact: learn currency, decimals and timezone (metrics need them).
+            report = check_store(client)
+            if report.facts is not None:
+                remember_facts(engine, name, creds.url, report.facts)
+        if not progress:
+            return sync_store(
+                engine, client, store=name, url=creds.url, full=full, concurrency=concurrency
+            )
+        with Progress(
+            TextColumn(f"[bold]{name}[/] {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr_console(),
+            transient=True,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def on_page(resource: str, done: int, expected: int | None) -> None:
+                if resource not in tasks:
+                    tasks[resource] = bar.add_task(resource, total=expected)
+                bar.update(tasks[resource], completed=done)
+
+            return sync_store(
+                engine,
+                client,
+                store=name,
+                url=creds.url,
+                full=full,
+                concurrency=concurrency,
+                progress=on_page,
+            )
+
+
+def _one_line(summary: dict[str, Any]) -> str:
+    extra = []
+    if summary["quarantined"]:
+        extra.append(f"{summary['quarantined']} quarantined (see `bazgasht sync status`)")
+    if summary["deleted"]:
+        extra.append(f"{summary['deleted']} marked deleted")
+    if summary["resumed"]:
+        extra.append("resumed an interrupted run")
+    tail = f"; {', '.join(extra)}" if extra else ""
+    return (
+        f"{summary['store']}: {summary['orders']} orders, {summary['customers']} customers "
+        f"synced ({summary['mode']}, {summary['requests']} requests){tail}"
+    )
+
+
+def status(context: AppContext, *, as_json: bool) -> None:
+    """The last run of each store, its counts and errors, and the quarantine size."""
+    engine = context.engine()
+    rows = []
+    with engine.connect() as conn:
+        for store_id, name in conn.execute(
+            select(stores.c.id, stores.c.name).order_by(stores.c.name)
+        ):
+            last = (
+                conn.execute(
+                    select(sync_runs)
+                    .where(sync_runs.c.store_id == store_id)
+                    .order_by(sync_runs.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            mirrored = conn.execute(
+                select(func.count()).where(
+                    orders.c.store_id == store_id, orders.c.deleted_at.is_(None)
+                )
+            ).scalar()
+            quarantined = conn.execute(
+                select(func.count()).where(
+                    quarantine.c.store_id == store_id, quarantine.c.resolved_at.is_(None)
+                )
+            ).scalar()
+            rows.append(
+                {
+                    "store": name,
+                    "orders_mirrored": mirrored,
+                    "quarantined": quarantined,
+                    "last_run": None
+                    if last is None
+                    else {
+                        "started_at": last["started_at"].isoformat(),
+                        "finished_at": last["finished_at"].isoformat()
+                        if last["finished_at"]
+                        else None,
+                        "outcome": last["outcome"],
+                        "mode": last["mode"],
+                        "orders": last["orders"],
+                        "customers": last["customers"],
+                        "quarantined": last["quarantined"],
+                        "deleted": last["deleted"],
+                        "requests": last["requests"],
+                        "error": last["error"],
+                    },
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps({"stores": rows}, indent=2))
+        return
+    if not rows:
+        typer.echo("No store has been synced yet.")
+        return
+    table = Table(
+        "store", "last run (UTC)", "outcome", "orders", "customers", "mirrored", "quarantine"
+    )
+    for row in rows:
+        last = row["last_run"]
+        if last is None:
+            table.add_row(
+                row["store"],
+                "never",
+                "—",
+                "—",
+                "—",
+                str(row["orders_mirrored"]),
+                str(row["quarantined"]),
+            )
+            continue
+        outcome = last["outcome"] + (f": {last['error']}" if last["error"] else "")
+        table.add_row(
+            row["store"],
+            last["started_at"][:19],
+            outcome,
+            str(last["orders"]),
+            str(last["customers"]),
+            str(row["orders_mirrored"]),
+            str(row["quarantined"]),
+        )
+    stdout_console().print(table)
