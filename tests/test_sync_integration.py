@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 import woocommerce
-from connector.samplestore import Fault, SampleStore
 from sqlalchemy import Engine, select
 
 from cli.main import run
 from connector import open_database
 from connector._schema import orders, quarantine, sync_runs
+from connector.samplestore import Fault, SampleStore
 from tests._helpers import mirror_snapshot, run_cli_subprocess, spawn_cli, write_config
 
 
