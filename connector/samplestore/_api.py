@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 from zoneinfo import ZoneInfo
 
 from connector.samplestore._data import (
@@ -372,6 +372,8 @@ class Api:
         self.unstable_ties = unstable_ties
         self.zone: Any = UTC if site.timezone == "UTC" else ZoneInfo(site.timezone)
         self.routes = _routes()
+        # WooCommerce added modified_after/modified_before in 5.8; older ones ignore them.
+        self.filters_by_modified = _version(site.wc_version) >= (5, 8)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -423,8 +425,6 @@ class Api:
         params = parse_php_query(request.query)
         content_type = (request.headers.get("content-type") or "").lower()
         if request.body and "application/x-www-form-urlencoded" in content_type:
-            from urllib.parse import parse_qsl
-
             form = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             params = {**params, **parse_php_query(form)}
         if path.rstrip("/") in ("", "/index.php") and isinstance(params.get("rest_route"), str):
@@ -502,8 +502,6 @@ class Api:
             response.body = wp_json(
                 _only_fields(json.loads(response.body), flatten(params["_fields"]))
             )
-        if request.method == "HEAD":
-            response.body = b""
         return response
 
     @staticmethod
@@ -531,6 +529,8 @@ class Api:
         for name, arg in endpoint.args.items():
             if name not in merged:
                 continue
+            if name in ("modified_after", "modified_before") and not self.filters_by_modified:
+                continue  # an unknown parameter to this WooCommerce: ignored, not validated
             try:
                 args[name] = check_arg(name, arg, merged[name])
             except _Invalid as bad:
@@ -611,6 +611,14 @@ class Api:
         return Response(
             status, wp_json(body), self.wp_headers(authenticated=True, location=location)
         )
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = re.match(r"\d+", piece)
+        parts.append(int(digits.group()) if digits else 0)
+    return tuple(parts)
 
 
 def _php_value(value: Any) -> PhpValue:

@@ -365,6 +365,9 @@ class StoreData:
         self.p_first = array("H")
         self.p_last = array("H")
         self.p_email: list[str] = []
+        #: Names given to mutators that the tables lack; index = table size + position.
+        self.extra_first: list[str] = []
+        self.extra_last: list[str] = []
 
         # Orders, one row each, in id order.
         self.o_id = array("i")  # post ids stay below 2^31
@@ -439,20 +442,31 @@ class StoreData:
     def copy(self) -> StoreData:
         """An independent deep copy (generate once, then give each test its own)."""
         with self.lock:
-            lock, cache = self.lock, self._cache
-            self.lock, self._cache = threading.RLock(), {}
-            try:
-                clone = copy.deepcopy(self)
-            finally:
-                self.lock, self._cache = lock, cache
+            state = {k: v for k, v in vars(self).items() if k not in ("lock", "_cache")}
+            clone = StoreData.__new__(StoreData)
+            vars(clone).update(copy.deepcopy(state))
+            clone.lock = threading.RLock()
+            clone._cache = {}
             return clone
 
     # ------------------------------------------------------------------ people
 
+    def first_name(self, person: int) -> str:
+        index = self.p_first[person]
+        if index < len(FIRST_NAMES):
+            return FIRST_NAMES[index][0]
+        return self.extra_first[index - len(FIRST_NAMES)]
+
+    def last_name(self, person: int) -> str:
+        index = self.p_last[person]
+        if index < len(LAST_NAMES):
+            return LAST_NAMES[index][0]
+        return self.extra_last[index - len(LAST_NAMES)]
+
     def card(self, person: int) -> PersonCard:
         """The full address block of a person (deterministic from the seed)."""
-        first = FIRST_NAMES[self.p_first[person]][0]
-        last = LAST_NAMES[self.p_last[person]][0]
+        first = self.first_name(person)
+        last = self.last_name(person)
         email = self.p_email[person]
         if person == 0:  # the administrator: WordPress' empty profile
             return PersonCard(first, last, email, "", "", "", "", "", "", "", "", "", "")
@@ -677,8 +691,8 @@ class StoreData:
 
     def display_name(self, crow: int) -> str:
         person = self.c_person[crow]
-        first = FIRST_NAMES[self.p_first[person]][0]
-        last = LAST_NAMES[self.p_last[person]][0]
+        first = self.first_name(person)
+        last = self.last_name(person)
         return f"{first} {last}".strip() or self.c_username[crow]
 
     def select_customers(self, q: CustomerQuery, offset: int, limit: int) -> tuple[int, list[int]]:
@@ -770,8 +784,8 @@ class StoreData:
             status=STATUSES[self.o_status[row]],
             customer_id=self.o_customer[row],
             billing_email=self.billing_email.get(row, self.p_email[person]),
-            first_name=FIRST_NAMES[self.p_first[person]][0],
-            last_name=LAST_NAMES[self.p_last[person]][0],
+            first_name=self.first_name(person),
+            last_name=self.last_name(person),
             created=from_epoch(self.o_created[row]),
             modified=from_epoch(self.o_modified[row]),
             paid=from_epoch(self.o_paid[row]) if self.o_paid[row] else None,
@@ -819,8 +833,8 @@ class StoreData:
         return CustomerView(
             id=self.c_id[crow],
             email=self.p_email[person],
-            first_name=FIRST_NAMES[self.p_first[person]][0],
-            last_name=LAST_NAMES[self.p_last[person]][0],
+            first_name=self.first_name(person),
+            last_name=self.last_name(person),
             username=self.c_username[crow],
             role=ROLES[self.c_role[crow]],
             created=from_epoch(self.c_created[crow]),
@@ -1021,8 +1035,8 @@ class StoreData:
                 email = overrides.get("email")
                 person = self.new_person(rng, email=str(email) if email else None)
             if "first_name" in overrides or "last_name" in overrides:
-                first = self._name_index(FIRST_NAMES, overrides.get("first_name"), person, True)
-                last = self._name_index(LAST_NAMES, overrides.get("last_name"), person, False)
+                first = self._name_index(overrides.get("first_name"), person, True)
+                last = self._name_index(overrides.get("last_name"), person, False)
                 person = self.add_person(first, last, self.p_email[person])
             lines = self._lines_from(overrides.get("line_items"), rng)
             coupon_id, discount, free_ship_coupon = 0, 0, False
@@ -1036,6 +1050,8 @@ class StoreData:
                 found.used_by.append(str(customer) if customer else self.p_email[person])
             total_items = subtotal - discount
             payment = self._payment_index(overrides.get("payment_method"), rng)
+            if total_items == 0 and free_ship_coupon:
+                payment = -1  # nothing to pay: WooCommerce records no payment method
             paid = created if status in PAID_STATUSES else 0
             completed = created if status in (COMPLETED, REFUNDED) else 0
             row = self.append_order(
@@ -1065,15 +1081,17 @@ class StoreData:
             self._touch()
             return self.o_id[row]
 
-    def _name_index(
-        self, table: tuple[tuple[str, str], ...], name: object, person: int, first: bool
-    ) -> int:
+    def _name_index(self, name: object, person: int, first: bool) -> int:
+        """The table index of a first or last name, adding it to this store's extras."""
         if name is None:
             return self.p_first[person] if first else self.p_last[person]
+        table, extra = (FIRST_NAMES, self.extra_first) if first else (LAST_NAMES, self.extra_last)
         for i, (written, _) in enumerate(table):
             if written == name:
                 return i
-        raise ValueError(f"{name!r} is not in the sample store's name tables")
+        if str(name) not in extra:
+            extra.append(str(name))
+        return len(table) + extra.index(str(name))
 
     def _lines_from(self, spec: object, rng: random.Random) -> list[tuple[int, int]]:
         if spec is None:
@@ -1220,8 +1238,8 @@ class StoreData:
                     raise ValueError(f"an account with e-mail {email!r} exists")
             person = self.new_person(rng, email=str(email) if email is not None else None)
             if "first_name" in overrides or "last_name" in overrides:
-                first = self._name_index(FIRST_NAMES, overrides.get("first_name"), person, True)
-                last = self._name_index(LAST_NAMES, overrides.get("last_name"), person, False)
+                first = self._name_index(overrides.get("first_name"), person, True)
+                last = self._name_index(overrides.get("last_name"), person, False)
                 self.p_first[person], self.p_last[person] = first, last
             created = to_epoch(overrides["date_created"]) if "date_created" in overrides else at
             username = str(overrides.get("username") or self.p_email[person].split("@")[0])
@@ -1264,8 +1282,8 @@ class StoreData:
             if crow is None:
                 raise KeyError(f"no customer {customer_id}")
             old = self.c_person[crow]
-            first = self._name_index(FIRST_NAMES, changes.get("first_name"), old, True)
-            last = self._name_index(LAST_NAMES, changes.get("last_name"), old, False)
+            first = self._name_index(changes.get("first_name"), old, True)
+            last = self._name_index(changes.get("last_name"), old, False)
             email = str(changes.get("email", self.p_email[old]))
             self.c_person[crow] = self.add_person(first, last, email)
             self.c_modified[crow] = at

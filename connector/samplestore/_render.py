@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from connector.samplestore._catalog import SHIPPING
+from connector.samplestore._catalog import SHIPPING, Product
 from connector.samplestore._data import (
     FAILED,
     FLAG_ADMIN_CREATED,
@@ -257,13 +258,13 @@ def render_order(data: StoreData, site: Site, row: int, dp: int | None = None) -
 def _line_item(
     data: StoreData,
     item_id: int,
-    product: Any,
+    product: Product,
     qty: int,
     subtotal: int,
     total: int,
-    money: Any,
+    money: Callable[[int], str],
     zero: str,
-    price: Any,
+    price: Callable[[int, int, StoreData], int | float],
     meta: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if meta is None:
@@ -647,17 +648,23 @@ def system_status(data: StoreData, site: Site) -> dict[str, Any]:
 
 
 _TABLE = {"data": "0.02", "index": "0.02", "engine": "InnoDB"}
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _WC_TABLES = tuple(
     f"wp_woocommerce_{name}"
-    for name in (
+    for name in _words(
         "sessions api_keys attribute_taxonomies downloadable_product_permissions order_items "
         "order_itemmeta tax_rates tax_rate_locations shipping_zones shipping_zone_locations "
         "shipping_zone_methods payment_tokens payment_tokenmeta log"
-    ).split()
+    )
 )
 _OTHER_TABLES = tuple(
     f"wp_{name}"
-    for name in (
+    for name in _words(
         "actionscheduler_actions actionscheduler_claims actionscheduler_groups "
         "actionscheduler_logs commentmeta comments links options postmeta posts termmeta terms "
         "term_relationships term_taxonomy usermeta users wc_admin_notes wc_admin_note_actions "
@@ -666,7 +673,7 @@ _OTHER_TABLES = tuple(
         "wc_order_product_lookup wc_order_stats wc_order_tax_lookup "
         "wc_product_attributes_lookup wc_product_download_directories wc_product_meta_lookup "
         "wc_rate_limits wc_reserved_stock wc_tax_rate_classes wc_webhooks"
-    ).split()
+    )
 )
 
 
