@@ -6,6 +6,7 @@ of its own (a fresh SQLite file and config there each time) and stops its server
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import time
@@ -14,7 +15,6 @@ from typing import Annotated
 
 import platformdirs
 import typer
-from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -24,7 +24,7 @@ from cli.sync import _sync_one
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
-from connector._schema import customers, guests, orders, quarantine
+from connector._schema import customers, from_units, guests, orders, quarantine
 
 DEMO_STORE = "demo"
 
@@ -51,6 +51,8 @@ def demo(
     from connector.samplestore import SampleStore  # only loaded when needed
 
     outer = app_context(ctx)
+    # The demo store is on loopback: the "plain http travels unencrypted" warning is moot.
+    logging.getLogger("bazgasht.connector").setLevel(logging.ERROR)
     folder = directory or default_demo_dir()
     if folder.exists():
         shutil.rmtree(folder)
@@ -103,15 +105,15 @@ def demo(
         _tour_mirror(context, console)
         context.close()
     console.print(
-        Panel.fit(
-            f"Demo data: {folder}\n"
-            f"Look around:  bazgasht --config {config_path} sync status\n"
-            "Your own store:  bazgasht init, then\n"
-            "  bazgasht store add myshop --url https://myshop.example --secret-env MYSHOP_SECRET\n"
-            "  bazgasht store check myshop && bazgasht sync",
-            title=f"done in {time.monotonic() - started:.1f} s",
-        )
+        f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
+    console.print(f"  Look around:     bazgasht --config {config_path} sync status")
+    console.print("  Your own store:  bazgasht init")
+    console.print(
+        "                   bazgasht store add myshop --url https://myshop.example "
+        "--secret-env MYSHOP_SECRET"
+    )
+    console.print("                   bazgasht store check myshop && bazgasht sync")
 
 
 def _tour_mirror(context: AppContext, console: object) -> None:
@@ -131,8 +133,8 @@ def _tour_mirror(context: AppContext, console: object) -> None:
         guest_count = conn.execute(select(func.count()).select_from(guests)).scalar()
         held = conn.execute(select(func.count()).select_from(quarantine)).scalar()
     table = Table("status", "orders", "net revenue", title="What the mirror holds")
-    for status, count, net in by_status:
-        table.add_row(status, str(count), f"{net:,.2f}")
+    for status, count, net_units in by_status:
+        table.add_row(status, str(count), f"{from_units(net_units):,.2f}")
     console.print(table)
     console.print(
         f"   {accounts} registered accounts, {guest_count} guests (identified by e-mail), "
