@@ -10,23 +10,29 @@ import logging
 import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import platformdirs
 import typer
+from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
 from cli._config import Config, StoreConfig, save_config
 from cli._context import AppContext, app_context, stdout_console
-from cli.sync import _sync_one
+from cli.analytics import headline
+from cli.sync import StoreRun, _sync_one
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
 from connector._schema import customers, from_units, guests, orders, quarantine
+from loyalty import DemoTour, demo_tour
+from loyalty.analytics import write_report
 
 DEMO_STORE = "demo"
+DEMO_LOYALTY: dict[str, Any] = {"starts_at": "2000-01-01T00:00:00+00:00"}
 
 
 def default_demo_dir() -> Path:
@@ -75,6 +81,8 @@ def demo(
                         url=store.url,
                         consumer_key=store.consumer_key,
                         consumer_secret=store.consumer_secret,
+                        # The sample history is the past; let all of it earn points.
+                        loyalty=DEMO_LOYALTY,
                     )
                 },
             ),
@@ -97,17 +105,28 @@ def demo(
                 else "but it told nothing about itself."
             )
         )
-        result = _sync_one(context, engine, DEMO_STORE, False, 4, sys.stdout.isatty())
+        run = _sync_one(context, engine, DEMO_STORE, False, 4, sys.stdout.isatty())
+        result = run.sync
         console.print(
             f"2. Synced over HTTP with OAuth 1.0a: {result.count('orders')} orders and "
             f"{result.count('customers')} customer accounts in {result.requests} requests."
         )
         _tour_mirror(context, console)
+        now = datetime.now(UTC)
+        with WooClient(creds) as client:
+            tour = demo_tour(engine, client, DEMO_STORE, DEMO_LOYALTY, now)
+        _tour_loyalty(run, tour, console)
+        store_id = context.store_id(DEMO_STORE)
+        console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
+        console.print(headline(engine, store_id, now))
+        report_path = write_report(engine, store_id, folder / "report.html", now)
+        console.print(f"6. The HTML report (open it in a browser): {report_path}")
         context.close()
     console.print(
         f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
-    console.print(f"  Look around:     bazgasht --config {config_path} sync status")
+    for command in ("sync status", "metrics --period quarter", "rfm", "loyalty top"):
+        console.print(f"  Look around:     bazgasht --config {config_path} {command}")
     console.print("  Your own store:  bazgasht init")
     console.print(
         "                   bazgasht store add myshop --url https://myshop.example "
@@ -116,10 +135,32 @@ def demo(
     console.print("                   bazgasht store check myshop && bazgasht sync")
 
 
-def _tour_mirror(context: AppContext, console: object) -> None:
-    from rich.console import Console
+def _tour_loyalty(run: StoreRun, tour: DemoTour, console: Console) -> None:
+    appended = run.loyalty.reconcile.appended
+    program = tour.program
+    console.print(
+        f"\n[bold]4. Loyalty[/]: the sync's reconciliation wrote {appended} ledger entries "
+        f"(welcome {program.welcome_points}, second purchase {program.second_purchase_points}, "
+        f"{program.cashback_percent} % cashback; 1 point = {program.point_value} "
+        f"{program.currency})."
+    )
+    table = Table("customer", "points", "worth", title="Top balances")
+    for row in tour.top:
+        table.add_row(row.name or row.email or row.identity, f"{row.balance:,}", f"{row.value:,}")
+    console.print(table)
+    if tour.redemption is not None and tour.customer is not None and tour.after is not None:
+        r = tour.redemption
+        console.print(
+            f"   Redeemed {r.points:,} points of {tour.customer.name or r.email} as coupon "
+            f"[bold]{r.code}[/] ({r.amount} {program.currency}, {r.status}, created on the "
+            f"store over its REST API); available {tour.customer.available:,} → "
+            f"{tour.after.available:,}."
+        )
+    elif tour.error:
+        console.print(f"   Redemption failed: {tour.error}")
 
-    assert isinstance(console, Console)
+
+def _tour_mirror(context: AppContext, console: Console) -> None:
     engine = context.engine()
     with engine.connect() as conn:
         by_status = conn.execute(
@@ -132,7 +173,8 @@ def _tour_mirror(context: AppContext, console: object) -> None:
         accounts = conn.execute(select(func.count()).select_from(customers)).scalar()
         guest_count = conn.execute(select(func.count()).select_from(guests)).scalar()
         held = conn.execute(select(func.count()).select_from(quarantine)).scalar()
-    table = Table("status", "orders", "net revenue", title="What the mirror holds")
+    console.print("\n[bold]3. What the mirror holds[/]")
+    table = Table("status", "orders", "net revenue")
     for status, count, net_units in by_status:
         table.add_row(status, str(count), f"{from_units(net_units):,.2f}")
     console.print(table)

@@ -16,7 +16,9 @@ from typing import Annotated
 
 import typer
 
+from cli import analytics as analytics_cmd
 from cli import demo as demo_cmd
+from cli import loyalty as loyalty_cmd
 from cli import samplestore as samplestore_cmd
 from cli import store as store_cmd
 from cli import sync as sync_cmd
@@ -36,7 +38,12 @@ app = typer.Typer(
 app.add_typer(store_cmd.app, name="store")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
+app.command("metrics")(analytics_cmd.metrics)
+app.command("cohorts")(analytics_cmd.cohorts)
+app.command("rfm")(analytics_cmd.rfm)
+app.command("report")(analytics_cmd.report)
 app.add_typer(samplestore_cmd.app, name="sample-store")
+app.add_typer(loyalty_cmd.app, name="loyalty")
 
 
 @app.callback()

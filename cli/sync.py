@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +20,7 @@ from connector._client import WooClient
 from connector._facts import remember_facts
 from connector._schema import orders, quarantine, stores, sync_runs
 from connector._sync import SyncResult, sync_store
+from loyalty import ProgramRun, after_sync
 
 
 def sync(
@@ -72,8 +75,14 @@ def sync(
     for name in targets:
         summary: dict[str, Any] = {"store": name}
         try:
-            result = _sync_one(context, engine, name, full, concurrency, show_progress)
-            summary |= {"outcome": "ok", **result.as_dict()}
+            run = _sync_one(context, engine, name, full, concurrency, show_progress)
+            summary |= {"outcome": "ok", **run.as_dict()}
+            for problem in run.loyalty.problems:
+                # The mirror is fine; a reward coupon could not be issued or checked.
+                codes.add(1)
+                summary["outcome"] = "loyalty_problem"
+                if not as_json:
+                    typer.echo(f"error: store {name!r}, loyalty: {problem}", err=True)
         except BazgashtError as exc:
             skipped = isinstance(exc, LockHeld)
             summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
@@ -81,7 +90,7 @@ def sync(
             if not as_json:
                 typer.echo(f"{'skipped' if skipped else 'error'}: {exc}", err=True)
         summaries.append(summary)
-        if summary["outcome"] == "ok" and not quiet and not as_json:
+        if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
             typer.echo(_one_line(summary))
     # A configuration error outranks a failed store, which outranks a skipped one.
     exit_code = next((c for c in (2, 1, 75) if c in codes), 0)
@@ -91,9 +100,20 @@ def sync(
         raise typer.Exit(exit_code)
 
 
+@dataclass(frozen=True)
+class StoreRun:
+    """One store's run: the mirror, then the loyalty program on it."""
+
+    sync: SyncResult
+    loyalty: ProgramRun
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.sync.as_dict(), "loyalty": self.loyalty.as_dict()}
+
+
 def _sync_one(
     context: AppContext, engine: Engine, name: str, full: bool, concurrency: int, progress: bool
-) -> SyncResult:
+) -> StoreRun:
     store = context.store(name)
     creds = store.credentials(name, context.environ)
     with WooClient(creds, pool_size=max(concurrency, 2)) as client:
@@ -106,34 +126,49 @@ def _sync_one(
             report = check_store(client)
             if report.facts is not None:
                 remember_facts(engine, name, creds.url, report.facts)
-        if not progress:
-            return sync_store(
-                engine, client, store=name, url=creds.url, full=full, concurrency=concurrency
-            )
-        with Progress(
-            TextColumn(f"[bold]{name}[/] {{task.description}}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr_console(),
-            transient=True,
-        ) as bar:
-            tasks: dict[str, Any] = {}
+        mirrored = _mirror(engine, client, name, creds.url, full, concurrency, progress)
+        # SPEC §4: the ledger follows the mirror at the end of every sync of the store.
+        program = after_sync(
+            engine, client, name, context.store_id(name), store.loyalty, datetime.now(UTC)
+        )
+        return StoreRun(mirrored, program)
 
-            def on_page(resource: str, done: int, expected: int | None) -> None:
-                if resource not in tasks:
-                    tasks[resource] = bar.add_task(resource, total=expected)
-                bar.update(tasks[resource], completed=done)
 
-            return sync_store(
-                engine,
-                client,
-                store=name,
-                url=creds.url,
-                full=full,
-                concurrency=concurrency,
-                progress=on_page,
-            )
+def _mirror(
+    engine: Engine,
+    client: WooClient,
+    name: str,
+    url: str,
+    full: bool,
+    concurrency: int,
+    progress: bool,
+) -> SyncResult:
+    if not progress:
+        return sync_store(engine, client, store=name, url=url, full=full, concurrency=concurrency)
+    with Progress(
+        TextColumn(f"[bold]{name}[/] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def on_page(resource: str, done: int, expected: int | None) -> None:
+            if resource not in tasks:
+                tasks[resource] = bar.add_task(resource, total=expected)
+            bar.update(tasks[resource], completed=done)
+
+        return sync_store(
+            engine,
+            client,
+            store=name,
+            url=url,
+            full=full,
+            concurrency=concurrency,
+            progress=on_page,
+        )
 
 
 def _one_line(summary: dict[str, Any]) -> str:
@@ -144,6 +179,9 @@ def _one_line(summary: dict[str, Any]) -> str:
         extra.append(f"{summary['deleted']} marked deleted")
     if summary["resumed"]:
         extra.append("resumed an interrupted run")
+    appended = summary["loyalty"]["reconcile"]["entries_appended"]
+    if appended:
+        extra.append(f"{appended} loyalty ledger entries")
     tail = f"; {', '.join(extra)}" if extra else ""
     return (
         f"{summary['store']}: {summary['orders']} orders, {summary['customers']} customers "

@@ -1,1 +1,76 @@
-"""The loyalty program and retention analytics over the mirror."""
+"""The loyalty program (SPEC §4) and retention analytics (``loyalty.analytics``) over the mirror.
+
+The program: settings per store (``ProgramSettings``, resolved to a ``Program``), pure rules
+(``loyalty.rules``), the append-only ledger (``loyalty.ledger``), reconciliation
+(``reconcile``), redemption as WooCommerce coupons (``redeem``), the audit (``verify``) and
+the owner's reports (``loyalty.reports``). ``after_sync`` is what every ``sync`` runs at the
+end of a store. See docs/loyalty.md.
+"""
+
+import loyalty._schema  # noqa: F401  # registers the loyalty tables on connector's metadata
+from loyalty.ledger import Entry, LedgerConflict, grant
+from loyalty.program import load_program
+from loyalty.reconcile import ReconcileResult, reconcile
+from loyalty.redeem import (
+    CRASH_ENV,
+    Availability,
+    CouponCheck,
+    RedeemError,
+    Redemption,
+    check_coupons,
+    finish_pending,
+    redeem,
+)
+from loyalty.reports import (
+    BalanceReport,
+    ExpiringRow,
+    Summary,
+    TopRow,
+    balance_report,
+    expiring,
+    history,
+    resolve_customer,
+    summary,
+    top,
+)
+from loyalty.service import DemoTour, ProgramRun, after_sync, demo_tour, run_program
+from loyalty.settings import Program, ProgramSettings, parse_settings
+from loyalty.verify import Difference, VerifyReport, verify
+
+__all__ = [
+    "CRASH_ENV",
+    "Availability",
+    "BalanceReport",
+    "CouponCheck",
+    "DemoTour",
+    "Difference",
+    "Entry",
+    "ExpiringRow",
+    "LedgerConflict",
+    "Program",
+    "ProgramRun",
+    "ProgramSettings",
+    "ReconcileResult",
+    "RedeemError",
+    "Redemption",
+    "Summary",
+    "TopRow",
+    "VerifyReport",
+    "after_sync",
+    "balance_report",
+    "check_coupons",
+    "demo_tour",
+    "expiring",
+    "finish_pending",
+    "grant",
+    "history",
+    "load_program",
+    "parse_settings",
+    "reconcile",
+    "redeem",
+    "resolve_customer",
+    "run_program",
+    "summary",
+    "top",
+    "verify",
+]

@@ -12,7 +12,7 @@ Both forms below implement the same rule; a test holds them to each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
 
@@ -69,3 +69,15 @@ def order_identities(store_id: int) -> Select[tuple[int, str]]:
         )
         .where(orders.c.store_id == store_id)
     )
+
+
+def account_email_map(accounts: Iterable[tuple[int, str, str, bool]]) -> dict[str, int]:
+    """The Python twin of ``accounts_by_email``: rows of (customer id, normalized e-mail, role,
+    deleted) → e-mail → the (lowest) id of the active ``customer`` account that claims it."""
+    claims: dict[str, int] = {}
+    for wc_id, email, role, deleted in accounts:
+        if role != "customer" or deleted or not email:
+            continue
+        if email not in claims or wc_id < claims[email]:
+            claims[email] = wc_id
+    return claims

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import loyalty._schema  # noqa: F401  # registers the loyalty tables on the same metadata
 from connector._schema import metadata
 
 connection = context.config.attributes.get("connection")

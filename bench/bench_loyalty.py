@@ -1,0 +1,316 @@
+"""Benchmark: loyalty reconciliation of a big store, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/bench_loyalty.py [--orders 1000000] [--changed 1000] [--runs 3]
+                                            [--backend sqlite|postgresql|both]
+
+A synthetic mirror (one store, ``--orders`` orders from registered customers and guests,
+every status, partial and full refunds) is written once with bulk inserts into a template
+database. Then, ``--runs`` times each:
+
+* **full from scratch** — a fresh copy of the template (empty ledger), one full reconcile;
+* **incremental** — on a reconciled copy, ``--changed`` orders change (status flips, refunds,
+  new orders, a few guests register) and the next reconcile appends the differences.
+
+Prints the medians (and min/max) per backend as a table. PostgreSQL runs in scratch databases
+``bazgasht_bench_<random>`` on ``--pg`` (default postgresql://postgres@127.0.0.1:5432/postgres),
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, create_engine, func, select, text, update  # noqa: E402
+
+from connector import open_database  # noqa: E402
+from connector._db import normalize_url  # noqa: E402
+from connector._schema import customers, orders, stores  # noqa: E402
+from loyalty._db import bulk_insert  # noqa: E402
+from loyalty._schema import loyalty_ledger  # noqa: E402
+from loyalty.program import load_program  # noqa: E402
+from loyalty.reconcile import reconcile  # noqa: E402
+
+STORE = "bench"
+START = datetime(2022, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+STATUSES = (
+    ["completed"] * 88
+    + ["processing"] * 3
+    + ["cancelled"] * 4
+    + ["failed"] * 2
+    + ["refunded"] * 2
+    + ["pending"]
+)
+SETTINGS: dict[str, Any] = {"starts_at": "2023-01-01T00:00:00Z", "expiry_months": 12}
+
+ORDER_COLUMNS = (
+    "store_id",
+    "wc_id",
+    "number",
+    "status",
+    "currency",
+    "created_at",
+    "modified_at",
+    "paid_at",
+    "completed_at",
+    "total",
+    "total_tax",
+    "shipping_total",
+    "discount_total",
+    "refunded_total",
+    "customer_id",
+    "billing_email",
+    "billing_first_name",
+    "billing_last_name",
+    "billing_phone",
+    "coupon_codes",
+)
+CUSTOMER_COLUMNS = (
+    "store_id",
+    "wc_id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "role",
+    "created_at",
+    "modified_at",
+    "is_paying_customer",
+)
+
+
+def synthetic_orders(
+    store_id: int, count: int, accounts: int, seed: int
+) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(seed)
+    span = (NOW - START).total_seconds()
+    for wc_id in range(1, count + 1):
+        created = START + timedelta(seconds=span * wc_id / (count + 1))
+        status = rng.choice(STATUSES)
+        total = rng.randint(500, 50_000) * 100  # 5.00 … 500.00, in units of 1e-4
+        refunded = total if status == "refunded" else (total // 4 if rng.random() < 0.03 else 0)
+        if rng.random() < 0.7:
+            customer_id, email = rng.randint(1, accounts), ""
+        else:
+            customer_id, email = 0, f"guest{rng.randint(1, accounts // 2)}@example.com"
+        done = created + timedelta(days=2) if status in ("completed", "refunded") else None
+        yield (
+            store_id, wc_id, str(wc_id), status, "USD", created, done or created, done, done,
+            total, total // 10, 500 * 100, 0, refunded, customer_id, email, "", "", "", "",
+        )  # fmt: skip
+
+
+def build_template(url: str, count: int) -> None:
+    engine = open_database(url)
+    accounts = max(10, count // 5)
+    with engine.begin() as conn:
+        store_id = conn.execute(  # type: ignore[index]
+            stores.insert().values(
+                name=STORE, url="http://127.0.0.1:1", currency="USD", decimals=2,
+                timezone="UTC", created_at=START,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        span = (NOW - START).total_seconds()
+        bulk_insert(
+            conn,
+            customers,
+            CUSTOMER_COLUMNS,
+            (
+                (store_id, i, f"c{i}@example.com", "C", str(i), "", "customer",
+                 START + timedelta(seconds=span * i / (accounts + 1)), None, False)
+                for i in range(1, accounts + 1)
+            ),
+        )  # fmt: skip
+        bulk_insert(conn, orders, ORDER_COLUMNS, synthetic_orders(store_id, count, accounts, 1))
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))
+        conn.commit()
+    engine.dispose()
+
+
+def change_orders(engine: Engine, count: int, seed: int) -> None:
+    """``count`` orders change as a day of a real shop would change them."""
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        store_id = conn.execute(select(stores.c.id).where(stores.c.name == STORE)).scalar_one()
+        top = conn.execute(select(func.max(orders.c.wc_id))).scalar_one()
+        accounts = conn.execute(select(func.max(customers.c.wc_id))).scalar_one()
+        picked = rng.sample(range(1, top + 1), count // 2)
+        for i, wc_id in enumerate(picked):
+            values: dict[str, Any] = (
+                {"status": rng.choice(["cancelled", "completed", "refunded"])}
+                if i % 2
+                else {"refunded_total": text("total / 3")}
+            )
+            conn.execute(
+                update(orders)
+                .where(orders.c.store_id == store_id, orders.c.wc_id == wc_id)
+                .values(**values)
+            )
+        new = [
+            (
+                store_id, top + j + 1, str(top + j + 1), "completed", "USD", NOW, NOW, NOW, NOW,
+                rng.randint(500, 50_000) * 100, 0, 0, 0, 0,
+                rng.randint(1, accounts) if j % 3 else 0,
+                "" if j % 3 else f"guest{rng.randint(1, accounts // 2)}@example.com",
+                "", "", "", "",
+            )
+            for j in range(count - len(picked))
+        ]  # fmt: skip
+        bulk_insert(conn, orders, ORDER_COLUMNS, new)
+
+
+class Backend:
+    def __init__(self, name: str, make: Callable[[], str], drop: Callable[[str], None]) -> None:
+        self.name, self.make, self.drop = name, make, drop
+
+
+def sqlite_backend(workdir: Path, template: Path) -> Backend:
+    def make() -> str:
+        path = workdir / f"run-{uuid.uuid4().hex[:8]}.sqlite"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+
+    def drop(url: str) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+
+    return Backend("sqlite", make, drop)
+
+
+def pg_backend(server: str, template: str) -> Backend:
+    admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+
+    def make() -> str:
+        name = f"bazgasht_bench_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return server.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop(url: str) -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+    return Backend("postgresql", make, drop)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def run_backend(backend: Backend, runs: int, changed: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"full": [], "incremental": [], "entries": []}
+    for run in range(runs):
+        url = backend.make()
+        try:
+            engine = open_database(url)
+            program = load_program(engine, STORE, SETTINGS, NOW)
+            seconds, full = timed(lambda: reconcile(engine, program, NOW, full=True))  # noqa: B023
+            results["full"].append(seconds)
+            results["entries"].append(full.appended)
+            print(
+                f"  {backend.name} run {run + 1}: full {seconds:.1f} s ({full.appended:,} entries)",
+                flush=True,
+            )
+            change_orders(engine, changed, seed=100 + run)
+            later = NOW + timedelta(hours=1)
+            seconds, inc = timed(lambda: reconcile(engine, program, later))  # noqa: B023
+            assert inc.mode == "incremental", inc.mode
+            results["incremental"].append(seconds)
+            print(
+                f"  {backend.name} run {run + 1}: incremental {seconds:.2f} s "
+                f"({inc.identities:,} identities, {inc.appended:,} entries)",
+                flush=True,
+            )
+            with engine.connect() as conn:
+                conn.execute(select(func.count()).select_from(loyalty_ledger)).scalar_one()
+            engine.dispose()
+        finally:
+            backend.drop(url)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--changed", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get(
+            "BAZGASHT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    args = parser.parse_args()
+    table: list[tuple[str, dict[str, list[float]]]] = []
+    with tempfile.TemporaryDirectory(prefix="bazgasht-bench-") as tmp:
+        workdir = Path(tmp)
+        if args.backend in ("sqlite", "both"):
+            template = workdir / "template.sqlite"
+            seconds, _ = timed(lambda: build_template(f"sqlite:///{template}", args.orders))
+            print(
+                f"sqlite: mirror of {args.orders:,} orders written in {seconds:.1f} s", flush=True
+            )
+            table.append(
+                ("sqlite", run_backend(sqlite_backend(workdir, template), args.runs, args.changed))
+            )
+        if args.backend in ("postgresql", "both"):
+            admin = create_engine(normalize_url(args.pg), isolation_level="AUTOCOMMIT")
+            name = f"bazgasht_bench_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                url = args.pg.rsplit("/", 1)[0] + f"/{name}"
+                seconds, _ = timed(lambda: build_template(url, args.orders))
+                print(
+                    f"postgresql: mirror of {args.orders:,} orders written in {seconds:.1f} s",
+                    flush=True,
+                )
+                table.append(
+                    ("postgresql", run_backend(pg_backend(args.pg, name), args.runs, args.changed))
+                )
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):8.2f} s  ({min(values):.2f}–{max(values):.2f})"
+
+    print()
+    print(f"Loyalty reconciliation, {args.orders:,} orders, {args.runs} runs (median, min–max)")
+    incremental = f"incremental, {args.changed:,} changed"
+    print(f"{'backend':<12} {'full from scratch':<28} {incremental:<28} {'ratio':>6}")
+    for name, res in table:
+        ratio = statistics.median(res["full"]) / max(statistics.median(res["incremental"]), 1e-9)
+        print(f"{name:<12} {cell(res['full']):<28} {cell(res['incremental']):<28} {ratio:6.0f}x")
+    print(
+        f"entries appended by a full run: {int(statistics.median(table[0][1]['entries'])):,}"
+        if table
+        else ""
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""Benchmark: `bazgasht metrics` and `bazgasht report` end to end on a million-order mirror.
+
+Builds a synthetic but realistic store (accounts and guests, guests who later register,
+repeat buyers with gaps between orders, growth and seasonality, cancelled, refunded and
+deleted orders, a non-UTC timezone with summer time) by bulk inserts — ``executemany`` on
+SQLite, ``COPY`` on PostgreSQL — in a scratch database of its own, then runs the two commands
+in-process through the CLI several times and prints the median wall time of each.
+
+    .venv/bin/python bench/bench_metrics.py                       # 1 M orders, both backends
+    .venv/bin/python bench/bench_metrics.py --orders 200000 --backend sqlite --runs 3
+
+PostgreSQL: a scratch database ``bazgasht_bench_<random>`` is created on the server given by
+``--postgres`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``) and dropped at the
+end. Nothing here asserts a time: it prints numbers for people to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cli._config import Config, StoreConfig, save_config  # noqa: E402
+from cli.main import run  # noqa: E402
+from connector import open_database  # noqa: E402
+from connector._db import normalize_url  # noqa: E402
+from connector._schema import stores  # noqa: E402
+
+STORE = "bench"
+TIMEZONE = "Europe/Berlin"
+#: The instant the generated history ends; the benchmark reports "as of" it.
+END = datetime(2026, 1, 1, tzinfo=UTC)
+YEARS = 3
+STATUSES = (
+    ("completed", 0.80),
+    ("processing", 0.06),
+    ("cancelled", 0.05),
+    ("refunded", 0.03),
+    ("failed", 0.02),
+    ("pending", 0.02),
+    ("on-hold", 0.02),
+)
+ORDER_COLUMNS = (
+    "store_id", "wc_id", "number", "status", "currency", "created_at", "modified_at",
+    "paid_at", "completed_at", "total", "total_tax", "shipping_total", "discount_total",
+    "refunded_total", "customer_id", "billing_email", "billing_first_name",
+    "billing_last_name", "billing_phone", "coupon_codes", "deleted_at", "seen_scan",
+)  # fmt: skip
+CUSTOMER_COLUMNS = (
+    "store_id", "wc_id", "email", "first_name", "last_name", "phone", "role", "created_at",
+    "modified_at", "is_paying_customer", "deleted_at", "seen_scan",
+)  # fmt: skip
+FIRST = ("Sara", "Ali", "Maryam", "Reza", "Anna", "John", "Lena", "Omid", "Nika", "Paul")
+LAST = ("Ahmadi", "Karimi", "Smith", "Müller", "Rossi", "Tehrani", "Novak", "Berg")
+
+
+@dataclass
+class Generated:
+    orders: list[tuple[object, ...]]
+    customers: list[tuple[object, ...]]
+
+
+def _ts(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def generate(n_orders: int, *, store_id: int = 1, seed: int = 7) -> Generated:
+    """Rows for ``orders`` and ``customers`` in column order, naive UTC datetimes.
+
+    Buyers arrive with a growing rate over ``YEARS`` years; each buys a geometric number of
+    times (60 % once) with exponential gaps, until the history ends. 55 % open an account,
+    a few of them after buying as a guest under the same e-mail; 1 % of guest orders carry
+    no e-mail at all.
+    """
+    rng = random.Random(seed)
+    start = END - timedelta(days=365 * YEARS)
+    span = (END - start).total_seconds()
+    order_rows: list[tuple[object, ...]] = []
+    customer_rows: list[tuple[object, ...]] = []
+    status_names = [s for s, _ in STATUSES]
+    status_weights = [w for _, w in STATUSES]
+    next_customer = 1
+    buyer = 0
+    while len(order_rows) < n_orders:
+        buyer += 1
+        # Growth: arrival density rises linearly (sqrt of a uniform), plus a December bump.
+        first = start + timedelta(seconds=span * math.sqrt(rng.random()))
+        if rng.random() < 0.08:
+            first = first.replace(month=12, day=min(first.day, 28)) if first.year < 2025 else first
+        email = f"buyer{buyer}@example.{rng.choice(('com', 'org', 'ir'))}"
+        first_name, last_name = rng.choice(FIRST), rng.choice(LAST)
+        phone = f"+98912{buyer:07d}"
+        kind = rng.random()
+        customer_id = 0
+        account_at: datetime | None = None
+        if kind < 0.55:
+            customer_id = next_customer
+            next_customer += 1
+            account_at = first - timedelta(minutes=rng.randint(1, 600))
+        elif kind < 0.60:
+            # A guest who registers later with the same e-mail: guest orders merge into it.
+            account_at = first + timedelta(days=rng.randint(1, 200))
+            if account_at < END:
+                customer_id = next_customer
+                next_customer += 1
+        if customer_id and account_at is not None:
+            customer_rows.append(
+                (store_id, customer_id, email, first_name, last_name, phone, "customer",
+                 _ts(account_at), _ts(account_at), True, None, None)
+            )  # fmt: skip
+        when = first
+        while when < END and len(order_rows) < n_orders:
+            wc_id = len(order_rows) + 1
+            status = rng.choices(status_names, status_weights)[0]
+            total = round(math.exp(rng.gauss(3.9, 0.7)), 2)
+            total_units = int(round(total * 10_000, -2))
+            refunded = 0
+            if status == "refunded":
+                refunded = total_units
+            elif status == "completed" and rng.random() < 0.04:
+                refunded = (total_units * rng.randint(5, 60) // 100) // 100 * 100
+            # Orders placed before the account existed were guest orders.
+            as_customer = customer_id if account_at is not None and when >= account_at else 0
+            has_email = as_customer or rng.random() > 0.01
+            order_rows.append(
+                (
+                    store_id, wc_id, str(wc_id), status, "USD", _ts(when),
+                    _ts(when + timedelta(hours=2)),
+                    _ts(when) if status in ("completed", "processing", "refunded") else None,
+                    _ts(when + timedelta(days=2)) if status == "completed" else None,
+                    total_units, total_units // 11, 50_000, 0, refunded, as_customer,
+                    email if has_email else "", first_name, last_name, phone, "",
+                    _ts(when + timedelta(days=30)) if rng.random() < 0.002 else None, None,
+                )
+            )  # fmt: skip
+            if rng.random() < 0.45:  # the next purchase never comes
+                break
+            when += timedelta(days=rng.expovariate(1 / 75) + 0.5)
+    return Generated(order_rows, customer_rows)
+
+
+def _sqlite_timestamp(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def load(engine: Engine, data: Generated) -> int:
+    """Create the store row and bulk-insert the generated rows; returns the store id."""
+    with engine.begin() as conn:
+        store_id = conn.execute(
+            insert(stores)
+            .values(
+                name=STORE,
+                url="https://bench.example",
+                currency="USD",
+                decimals=2,
+                timezone=TIMEZONE,
+                wc_version="9.0.0",
+                created_at=END,
+            )
+            .returning(stores.c.id)
+        ).scalar_one()
+    assert store_id == 1, "the generator wrote store id 1 into the rows"
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for table, columns, rows in (
+            ("customers", CUSTOMER_COLUMNS, data.customers),
+            ("orders", ORDER_COLUMNS, data.orders),
+        ):
+            names = ", ".join(columns)
+            if engine.dialect.name == "sqlite":
+                marks = ", ".join("?" for _ in columns)
+                cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                    ([_sqlite_timestamp(v) for v in row] for row in rows),
+                )
+            else:
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for row in rows:
+                        copy.write_row(row)
+        raw.commit()
+        if engine.dialect.name == "postgresql":
+            driver = raw.driver_connection
+            driver.autocommit = True  # type: ignore[union-attr]
+            driver.execute("VACUUM ANALYZE orders")  # type: ignore[union-attr]
+            driver.execute("VACUUM ANALYZE customers")  # type: ignore[union-attr]
+            driver.autocommit = False  # type: ignore[union-attr]
+        else:
+            cursor.execute("ANALYZE")
+    finally:
+        raw.close()
+    return int(store_id)
+
+
+@contextlib.contextmanager
+def scratch_database(backend: str, postgres: str, folder: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'bench.sqlite'}"
+        return
+    name = f"bazgasht_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(postgres), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _time_cli(config: Path, args: list[str], runs: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        out = io.StringIO()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(out):
+            code = run(["--config", str(config), *args])
+        times.append(time.perf_counter() - started)
+        if code != 0:
+            raise SystemExit(f"`bazgasht {' '.join(args)}` exited {code}:\n{out.getvalue()}")
+    return statistics.median(times), times
+
+
+def bench(backend: str, n_orders: int, runs: int, postgres: str, data: Generated) -> list[str]:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_database(backend, postgres, Path(tmp)) as url,
+    ):
+        folder = Path(tmp)
+        engine = open_database(url)
+        started = time.perf_counter()
+        load(engine, data)
+        loaded = time.perf_counter() - started
+        engine.dispose()
+        config = folder / "config.toml"
+        save_config(
+            config,
+            Config(
+                database_url=url,
+                stores={STORE: StoreConfig(url="https://bench.example", consumer_key="ck_bench")},
+            ),
+        )
+        as_of = ["--as-of", END.isoformat()]
+        metrics_median, metrics_all = _time_cli(
+            config, ["metrics", STORE, *as_of, "--format", "json"], runs
+        )
+        report_median, report_all = _time_cli(
+            config, ["report", STORE, *as_of, "--output", str(folder / "report.html")], runs
+        )
+        size = (folder / "report.html").stat().st_size
+    return [
+        f"{backend:<10} {n_orders:>9,} {loaded:>8.1f} s  "
+        f"metrics {metrics_median:>6.2f} s {_runs(metrics_all)}  "
+        f"report {report_median:>6.2f} s {_runs(report_all)}  ({size // 1024} KiB)"
+    ]
+
+
+def _runs(times: list[float]) -> str:
+    return "[" + " ".join(f"{t:.2f}" for t in times) + "]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per command (median shown)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    data = generate(args.orders)
+    print(
+        f"generated {len(data.orders):,} orders and {len(data.customers):,} accounts "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    lines = ["backend       orders     load   median wall time of the command [each run]"]
+    for backend in backends:
+        lines += bench(backend, args.orders, args.runs, args.postgres, data)
+        print(lines[-1], flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

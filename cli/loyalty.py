@@ -1,0 +1,615 @@
+"""``bazgasht loyalty …``: the loyalty program's commands (thin: parse, call, render).
+
+The settings live in the config file, per store::
+
+    [stores.myshop.loyalty]
+    welcome_points = 100
+    cashback_percent = 2
+    expiry_months = 12
+
+``docs/loyalty.md`` explains the program to a shop owner.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli._context import AppContext, app_context, stdout_console
+from connector import ConfigError
+from connector._client import WooClient
+from loyalty import (
+    DemoTour,
+    Program,
+    balance_report,
+    expiring,
+    grant,
+    history,
+    load_program,
+    redeem,
+    resolve_customer,
+    run_program,
+    summary,
+    top,
+    verify,
+)
+from loyalty.redeem import finish_pending, redemptions
+from loyalty.settings import parse_settings
+
+app = typer.Typer(
+    help="The loyalty program: points for sign-up, the second purchase and cashback, "
+    "redeemed as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
+    "(see `bazgasht loyalty settings`).",
+    no_args_is_help=True,
+)
+
+StoreArg = Annotated[
+    str | None, typer.Argument(help="The store (default: the only one configured).")
+]
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", help="The store (default: the only one configured).")
+]
+CustomerArg = Annotated[
+    str, typer.Argument(help="The customer: an e-mail address or a WooCommerce customer id.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+@app.callback()
+def loyalty(
+    ctx: typer.Context,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", hidden=True, help="Pretend it is this instant (ISO, for tests)."),
+    ] = None,
+) -> None:
+    """The loyalty program."""
+    ctx.meta["loyalty_now"] = _parse_instant(now, "--now") if now else None
+
+
+def _now(ctx: typer.Context) -> datetime:
+    found = ctx.meta.get("loyalty_now")
+    return found if isinstance(found, datetime) else datetime.now(UTC)
+
+
+def _parse_instant(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{option}: {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _parse_within(text: str) -> timedelta:
+    found = re.fullmatch(r"\s*(\d+)\s*([dwh]?)\s*", text.lower())
+    if not found or int(found.group(1)) == 0:
+        raise ConfigError(f"--within: {text!r} is not a duration; use e.g. 30d, 2w or 12h")
+    unit = {"": "days", "d": "days", "w": "weeks", "h": "hours"}[found.group(2)]
+    return timedelta(**{unit: int(found.group(1))})
+
+
+def _points(text: str) -> int:
+    try:
+        return int(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        raise ConfigError(f"points must be a whole number, not {text!r}") from None
+
+
+def _store(context: AppContext, name: str | None) -> str:
+    return context.pick_stores([name] if name else None, False)[0]
+
+
+def _program(context: AppContext, name: str, now: datetime) -> Program:
+    return load_program(context.engine(), name, context.store(name).loyalty, now)
+
+
+def _client(context: AppContext, name: str) -> WooClient:
+    return WooClient(context.store(name).credentials(name, context.environ))
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _money(amount: Decimal, program: Program) -> str:
+    return f"{amount:.{program.decimals}f}"
+
+
+def _when(value: datetime | None, program: Program) -> str:
+    return value.astimezone(program.tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command("settings")
+def settings_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
+    """Show the program's settings for a store, with defaults filled in and where each comes
+    from (config, default, the store's currency).
+
+    Example: bazgasht loyalty settings myshop
+    """
+    context = app_context(ctx)
+    name = _store(context, store)
+    parse_settings(name, context.store(name).loyalty)  # a config error first, even offline
+    program = load_program(
+        context.engine(), name, context.store(name).loyalty, _now(ctx), create=False
+    )
+    rows = program.as_table()
+    if as_json:
+        _echo_json({"store": name, "settings": {k: v for k, v, _ in rows}})
+        return
+    table = Table("setting", "value", "from", title=f"Loyalty program of {name}")
+    for setting, value, source in rows:
+        table.add_row(setting, value, source)
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f"Currency {program.currency or '?'} with {program.decimals} decimals: "
+        f"1 point = {program.point_value} {program.currency}; "
+        f"{program.min_redeem_points} points = "
+        f"{program.amount_of(program.min_redeem_points)} {program.currency}."
+    )
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    ctx: typer.Context,
+    stores: Annotated[
+        list[str] | None, typer.Argument(help="Stores (default: the only one, or --all).")
+    ] = None,
+    all_stores: Annotated[bool, typer.Option("--all", help="Every configured store.")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Also recompute the customers with orders created or modified since this "
+            "date (UTC), e.g. after restoring a backup."
+        ),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute every customer, not only what changed.")
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Do not contact the store (pending redemptions and expired coupons wait).",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring the ledger in line with the mirror: append only the differences.
+
+    `sync` does this at the end of every run; run it by hand after changing the settings
+    (a changed `starts_at` backfills history). Also finishes redemptions a crash left pending.
+
+    Example: bazgasht loyalty reconcile myshop --since 2026-01-01
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    names = context.pick_stores(stores, all_stores)
+    since_at = _parse_instant(since, "--since") if since else None
+    results = []
+    for name in names:
+        program = _program(context, name, now)
+        if offline:
+            run = run_program(context.engine(), None, program, now, full=full, since=since_at)
+        else:
+            with _client(context, name) as client:
+                run = run_program(context.engine(), client, program, now, full=full, since=since_at)
+        results.append(run)
+        if not as_json and not quiet:
+            typer.echo(run.one_line())
+        for problem in run.problems:
+            if not as_json:
+                typer.echo(f"warning: {name}: {problem}", err=True)
+    if as_json:
+        _echo_json({"stores": [r.as_dict() for r in results]})
+
+
+@app.command(
+    "redeem", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True}
+)
+def redeem_cmd(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    points: Annotated[str, typer.Argument(help="How many points to turn into a coupon.")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn a customer's points into a one-time WooCommerce coupon for their e-mail.
+
+    The coupon (fixed cart discount, worth points × point_value) is created on the store;
+    the points are debited first, so a crash never gives a coupon without its debit and the
+    next run finishes the job.
+
+    Example: bazgasht loyalty redeem sofia@example.com 500
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    amount = _points(points)
+    with context.engine().connect() as conn:
+        identity = resolve_customer(conn, program, customer)
+    with _client(context, name) as client:
+        finish_pending(context.engine(), client, program, now)
+        r = redeem(context.engine(), client, program, identity, amount, now)
+    if as_json:
+        _echo_json(r.as_dict())
+    elif r.status == "issued":
+        typer.echo(
+            f"Coupon {r.code} for {r.email}: {_money(r.amount, program)} {program.currency} "
+            "off, once, until "
+            f"{_when(r.expires_at, program)} ({r.points} points redeemed)."
+        )
+    elif r.status == "pending":
+        typer.echo(
+            f"Points debited; the coupon {r.code} could not be created yet ({r.last_error}). "
+            "The next `bazgasht sync` or `bazgasht loyalty reconcile` finishes it.",
+            err=True,
+        )
+    else:
+        typer.echo(f"The store refused the coupon; the points were given back: {r.last_error}")
+    if r.status == "released":
+        raise typer.Exit(1)
+
+
+@app.command("coupons")
+def coupons_cmd(
+    ctx: typer.Context,
+    store: StoreArg = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only this state: pending, issued, used, expired, released."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the redemptions and the state of their coupons.
+
+    Example: bazgasht loyalty coupons --status pending
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    found = redemptions(context.engine(), program, status)
+    if as_json:
+        _echo_json({"store": name, "redemptions": [r.as_dict() for r in found]})
+        return
+    if not found:
+        typer.echo("No redemptions yet.")
+        return
+    table = Table("id", "customer", "points", "amount", "code", "state", "expires", "note")
+    for r in found:
+        note = f"order {r.used_order_id}" if r.used_order_id else (r.last_error or "")[:60]
+        table.add_row(
+            str(r.id), r.email, str(r.points), _money(r.amount, program), r.code, r.status,
+            _when(r.expires_at, program), note,
+        )  # fmt: skip
+    stdout_console().print(table)
+
+
+@app.command("balance")
+def balance_cmd(
+    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+) -> None:
+    """A customer's points: available, pending, lifetime earned, redeemed, expired, and the
+    next expiry.
+
+    Example: bazgasht loyalty balance sofia@example.com
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    with context.engine().connect() as conn:
+        identity = resolve_customer(conn, program, customer)
+    report = balance_report(context.engine(), program, identity, now)
+    if as_json:
+        _echo_json(report.as_dict())
+        return
+    table = Table(show_header=False, title=f"{report.name or report.email or identity}")
+    rows = [
+        ("customer", f"{identity}  {report.email}"),
+        ("available", f"{report.available} points = {report.value} {program.currency}"),
+        ("pending", f"{report.pending} (cashback inside the {program.pending_days}-day window)"),
+        ("balance", str(report.balance)),
+        ("lifetime earned", str(report.earned)),
+        ("granted by hand", str(report.granted)),
+        ("redeemed", str(report.redeemed)),
+        ("expired", str(report.expired)),
+        (
+            "next expiry",
+            f"{report.next_expiry_points} points on {_when(report.next_expiry, program)}"
+            if report.next_expiry
+            else "—",
+        ),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    stdout_console().print(table)
+    if report.balance < 0:
+        typer.echo(
+            "The balance is negative (cashback was spent, then its order refunded): "
+            "no redemption until new points bring it above zero.",
+            err=True,
+        )
+
+
+@app.command("history")
+def history_cmd(
+    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Every ledger entry of a customer (and of the guest e-mail that became them).
+
+    Example: bazgasht loyalty history 42
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    with context.engine().connect() as conn:
+        identity = resolve_customer(conn, program, customer)
+    entries = history(context.engine(), program, identity)
+    if as_json:
+        _echo_json(
+            {
+                "identity": identity,
+                "entries": [
+                    {
+                        "id": e.id,
+                        "identity": e.identity,
+                        "points": e.points,
+                        "kind": e.kind,
+                        "key": e.key,
+                        "reason": e.reason,
+                        "order_id": e.order_id,
+                        "coupon_code": e.coupon_code,
+                        "effective_at": e.effective_at.isoformat(),
+                        "created_at": e.created_at.isoformat(),
+                    }
+                    for e in entries
+                ],
+            }
+        )
+        return
+    if not entries:
+        typer.echo(f"{identity} has no ledger entries.")
+        return
+    table = Table("when", "points", "running", "kind", "reason", title=identity)
+    running = 0
+    for e in entries:
+        running += e.points if e.identity == identity or e.kind != "transfer" else 0
+        who = "" if e.identity == identity else f" [{e.identity}]"
+        table.add_row(
+            _when(e.effective_at, program), f"{e.points:+d}", str(running), e.kind,
+            e.reason + who,
+        )  # fmt: skip
+    stdout_console().print(table)
+
+
+@app.command(
+    "grant", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True}
+)
+def grant_cmd(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    points: Annotated[str, typer.Argument(help="Points to credit; negative to debit (e.g. -50).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")] = "",
+    store: StoreOpt = None,
+) -> None:
+    """Credit or debit points by hand, with a reason the ledger keeps.
+
+    Examples: bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
+              bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    amount = _points(points)
+    with context.engine().connect() as conn:
+        identity = resolve_customer(conn, program, customer)
+    entry = grant(context.engine(), program, identity, amount, reason, now)
+    report = balance_report(context.engine(), program, identity, now)
+    typer.echo(
+        f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
+        f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
+    )
+
+
+@app.command("top")
+def top_cmd(
+    ctx: typer.Context,
+    store: StoreArg = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many customers.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The customers with the most points.
+
+    Example: bazgasht loyalty top --limit 50
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    rows = top(context.engine(), program, limit)
+    if as_json:
+        _echo_json(
+            {
+                "store": name,
+                "top": [
+                    {
+                        "identity": r.identity,
+                        "email": r.email,
+                        "name": r.name,
+                        "points": r.balance,
+                        "value": str(r.value),
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        return
+    table = Table("#", "customer", "e-mail", "name", "points", f"value ({program.currency})")
+    for i, r in enumerate(rows, 1):
+        table.add_row(str(i), r.identity, r.email, r.name, str(r.balance), str(r.value))
+    stdout_console().print(table)
+
+
+@app.command("expiring")
+def expiring_cmd(
+    ctx: typer.Context,
+    store: StoreArg = None,
+    within: Annotated[str, typer.Option("--within", help="The window: 30d, 2w, 12h.")] = "30d",
+    output: Annotated[
+        str, typer.Option("--format", help="table, csv (for a campaign) or json.")
+    ] = "table",
+) -> None:
+    """Customers whose points will expire soon — a segment to remind by e-mail or SMS.
+
+    Example: bazgasht loyalty expiring --within 30d --format csv > expiring.csv
+    """
+    if output not in ("table", "csv", "json"):
+        raise ConfigError(f"--format must be table, csv or json, not {output!r}")
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    window = _parse_within(within)
+    rows = expiring(context.engine(), program, now, window)
+    if output == "json":
+        _echo_json(
+            {"store": name, "within_days": window.days, "customers": [r.as_dict() for r in rows]}
+        )
+        return
+    if output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["email", "name", "identity", "points_expiring", "first_expiry", "balance"])
+        for r in rows:
+            writer.writerow(
+                [r.email, r.name, r.identity, r.points, r.first_expiry.isoformat(), r.balance]
+            )
+        return
+    if not rows:
+        typer.echo(f"No points expire in the next {within}.")
+        return
+    table = Table("customer", "e-mail", "points expiring", "from", "balance")
+    for r in rows:
+        table.add_row(
+            r.identity, r.email, str(r.points), _when(r.first_expiry, program), str(r.balance)
+        )
+    stdout_console().print(table)
+
+
+@app.command("verify")
+def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
+    """Recompute every balance and rule from scratch and list each difference from the
+    ledger. Exit code 1 if there is any (docs/loyalty.md says how to read them).
+
+    Example: bazgasht loyalty verify myshop
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    report = verify(context.engine(), program, now)
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        console = stdout_console()
+        if report.ok:
+            console.print(
+                f"[green]ok[/]: {name}: {report.entries} entries agree with the rules for "
+                f"{report.identities} customers; {report.outstanding} points outstanding."
+            )
+        else:
+            table = Table("kind", "key", "identity", "ledger", "rules", "what differs")
+            for d in report.differences:
+                table.add_row(d.kind, d.key, d.identity, str(d.recorded), str(d.expected), d.detail)
+            console.print(table)
+            console.print(
+                f"[red]{len(report.differences)} differences[/]. A difference in a rule's key "
+                "is fixed by `bazgasht loyalty reconcile`; a sequence or redemption "
+                "difference means the ledger was changed outside Bazgasht."
+            )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("summary")
+def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
+    """The program in numbers: members, points issued, redeemed, expired, outstanding, and the
+    liability in your currency.
+
+    Example: bazgasht loyalty summary
+    """
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    program = _program(context, name, now)
+    s = summary(context.engine(), program, now)
+    if as_json:
+        _echo_json(s.as_dict())
+        return
+    table = Table(show_header=False, title=f"Loyalty program of {name}")
+    rows = [
+        ("members", str(s.members)),
+        ("points issued", str(s.issued)),
+        ("points redeemed", str(s.redeemed)),
+        ("points expired", str(s.expired)),
+        ("points outstanding", str(s.outstanding)),
+        ("of which pending", str(s.pending)),
+        ("negative balances", str(s.negative)),
+        ("liability", f"{s.liability} {s.currency} (1 point = {s.point_value})"),
+        ("redemptions", ", ".join(f"{k} {v}" for k, v in s.redemptions.items()) or "none"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    stdout_console().print(table)
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def print_demo_tour(console: Console, tour: DemoTour) -> None:
+    """The loyalty part of ``bazgasht demo``."""
+    program = tour.program
+    run = tour.run.reconcile
+    console.print(
+        f"Loyalty: {run.appended} ledger entries from the store's history "
+        f"({run.identities} customers; cashback {program.cashback_percent}%, welcome "
+        f"{program.welcome_points}, second purchase {program.second_purchase_points})."
+    )
+    table = Table(
+        "customer", "e-mail", "points", f"value ({program.currency})", title="Top balances"
+    )
+    for row in tour.top:
+        table.add_row(row.identity, row.email, str(row.balance), str(row.value))
+    console.print(table)
+    r = tour.redemption
+    if r is not None and tour.customer is not None and tour.after is not None:
+        console.print(
+            f"Redeemed {r.points} of {tour.customer.available} points of {r.email}: coupon "
+            f"[bold]{r.code}[/] ({_money(r.amount, program)} {program.currency}, {r.status}) "
+            "created on the "
+            f"store; balance now {tour.after.balance}."
+        )
+    elif tour.error:
+        console.print(f"No redemption: {tour.error}")
+
+
+__all__ = ["app", "print_demo_tour"]

@@ -1,0 +1,146 @@
+"""The loyalty program's tables, on the mirror's ``metadata`` (one schema, one migration chain).
+
+* ``loyalty_ledger`` — append-only. Entries are only ever inserted (no code path updates or
+  deletes them; triggers refuse it on both databases). ``(store_id, key, seq)`` is UNIQUE:
+  the n-th entry of a key can be written once, so two processes that computed the same
+  correction from the same state cannot both append it.
+* ``loyalty_redemptions`` — one row per redemption, a small state machine
+  (pending → issued → used | expired, or pending → released).
+* ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
+  and what the last reconciliation saw (for the incremental runs).
+* ``loyalty_order_facts`` / ``loyalty_account_facts`` — the rule inputs as the last
+  reconciliation saw them; comparing them with the mirror tells the next run exactly which
+  identities changed. Bookkeeping, rebuilt by a full reconciliation; not part of the ledger.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from connector._schema import Money, UTCDateTime, metadata
+
+KINDS_SQL = (
+    "kind IN ('earn', 'reversal', 'redemption', 'redemption_release', 'expiry', 'transfer', "
+    "'manual')"
+)
+
+loyalty_programs = Table(
+    "loyalty_programs",
+    metadata,
+    Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Random per program: makes coupon codes unique even if the database is rebuilt.
+    Column("salt", String(32), nullable=False),
+    # Rules fingerprint of the last complete reconciliation (None: never / must redo all).
+    Column("fingerprint", String(64)),
+    Column("reconciled_at", UTCDateTime),  # the `now` of the last reconciliation
+    Column("last_entry_id", Integer),  # highest ledger id the last reconciliation had seen
+)
+
+loyalty_ledger = Table(
+    "loyalty_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", Integer, ForeignKey("stores.id"), nullable=False),
+    Column("key", String(600), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1, 2, … per (store, key)
+    Column("identity", String(400), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("order_id", BigInteger),  # the order it refers to, if any
+    Column("redemption_id", Integer),  # the redemption it refers to, if any
+    Column("coupon_code", String(64)),  # the coupon it refers to, if any
+    # When the points were earned / spent / expired (an order's completion, an expiry date);
+    # lots age from it. `created_at` is when the entry was written.
+    Column("effective_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("store_id", "key", "seq", name="uq_loyalty_ledger_key_seq"),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    CheckConstraint(KINDS_SQL, name="kind"),
+    Index("ix_loyalty_ledger_identity", "store_id", "identity"),
+    Index("ix_loyalty_ledger_effective", "store_id", "effective_at"),
+)
+
+loyalty_redemptions = Table(
+    "loyalty_redemptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", Integer, ForeignKey("stores.id"), nullable=False),
+    Column("identity", String(400), nullable=False),
+    Column("email", String(320), nullable=False),  # the coupon is restricted to it
+    Column("points", BigInteger, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("code", String(64), nullable=False),  # lower-case, as WooCommerce keeps codes
+    # pending | issued | used | expired | released
+    Column("status", String(20), nullable=False),
+    Column("coupon_id", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime),
+    Column("used_at", UTCDateTime),
+    Column("used_order_id", BigInteger),
+    Column("closed_at", UTCDateTime),  # released, or expired unused
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("store_id", "code", name="uq_loyalty_redemptions_code"),
+    Index("ix_loyalty_redemptions_status", "store_id", "status"),
+)
+
+loyalty_order_facts = Table(
+    "loyalty_order_facts",
+    metadata,
+    Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
+    Column("order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("identity", String(400), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Column("paid_at", UTCDateTime),
+    # Money as raw units of 10^-4, exactly as `orders` stores it.
+    Column("total", BigInteger, nullable=False),
+    Column("refunded_total", BigInteger, nullable=False),
+    Column("shipping_total", BigInteger, nullable=False),
+    Column("total_tax", BigInteger, nullable=False),
+)
+
+loyalty_account_facts = Table(
+    "loyalty_account_facts",
+    metadata,
+    Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
+    Column("customer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("email", String(320), nullable=False),
+    Column("role", String(60), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+LOYALTY_TABLES = (
+    loyalty_programs,
+    loyalty_ledger,
+    loyalty_redemptions,
+    loyalty_order_facts,
+    loyalty_account_facts,
+)
+
+__all__ = [
+    "LOYALTY_TABLES",
+    "loyalty_account_facts",
+    "loyalty_ledger",
+    "loyalty_order_facts",
+    "loyalty_programs",
+    "loyalty_redemptions",
+]

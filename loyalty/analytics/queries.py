@@ -1,0 +1,539 @@
+"""The SQL side of the analytics: every count of SPEC §5 as a few aggregate queries.
+
+All analytics of one invocation share one connection and one temporary table of the store's
+*counted orders* (status counted, not deleted, created before *as of*), filled once by a
+single ``INSERT … SELECT`` with the identity of SPEC §4 (``order_identities``) and, per order,
+the creation times of the identity's previous and next counted orders (window functions
+``LAG``/``LEAD``; a far-away sentinel when there is none). With those
+two columns every per-period count is a condition on one row, so a batch of periods costs one
+index range scan per period:
+
+* the identity's first order in ``[a, b)`` is the row in it whose previous order is before
+  ``a`` — one per customer of the period; when its next order is before ``b`` too, the
+  customer ordered at least twice (repeat customer); a row without any previous order is the
+  identity's first ever — a new customer;
+* an identity is *active at t* (a counted order in ``[t − D, t)``) when its last order before
+  ``t`` — the row with ``x < t <= next`` — is on or after ``t − D``;
+* an identity of S(a) is *churned* by ``b`` when its last order before ``b`` is before
+  ``b − D``, and that order (or, when it falls inside the period, an earlier one) is in
+  ``[a − D, a)``.
+
+Periods are passed as rows of a small derived table joined on ``x``, so the database walks
+the ``x`` index once per period instead of the whole table. Money stays in integer units
+(``connector._schema.Money``) until ``from_units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    FromClause,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from connector import ConfigError
+from connector._schema import UTCDateTime, customers, orders, stores
+from loyalty.analytics.periods import store_zone
+from loyalty.identity import order_identities
+
+#: Statuses whose orders count (SPEC §5); commands take others with ``--statuses``.
+DEFAULT_STATUSES = ("processing", "completed")
+ACTIVE_DAYS = 365
+ACTIVATION_DAYS = 60
+_TEMP_NAME = "bz_counted_orders"
+
+Range = tuple[datetime, datetime]
+#: Stand-ins for "no previous / next order" (far outside any real order's time).
+NEVER_BEFORE = datetime(1000, 1, 1, tzinfo=UTC)
+NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+# --- small dialect-specific SQL pieces -----------------------------------------------------
+
+
+class plus_days(FunctionElement[datetime]):
+    """``timestamp + n days`` for a stored ``UTCDateTime``, exact on both backends."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_days"
+
+    def __init__(self, column: ColumnElement[datetime], days: int) -> None:
+        self.days = int(days)
+        super().__init__(column)
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element: plus_days, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'; datetime() drops the microseconds, so
+    # they are put back (whole days never change them).
+    return f"(datetime({column}, '+{element.days} days') || substr({column}, 20))"
+
+
+@compiles(plus_days)
+def _plus_days_default(element: plus_days, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return f"({column} + INTERVAL '{element.days} days')"
+
+
+class epoch_seconds(FunctionElement[int]):
+    """Whole seconds since 1970 of a stored ``UTCDateTime`` (fractions dropped)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM date_trunc('second', {column})) AS BIGINT)"
+
+
+class full_scan(FunctionElement[Any]):
+    """The column, marked so SQLite reads the table in order rather than through an index.
+
+    Filling the temporary table reads (nearly) every order of the store; SQLite would pick the
+    ``(store_id, created_at)`` index and jump around the table, about ten times slower.
+    """
+
+    inherit_cache = True
+    name = "full_scan"
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.type = column.type
+        super().__init__(column)
+
+
+@compiles(full_scan, "sqlite")
+def _full_scan_sqlite(element: full_scan, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(full_scan)
+def _full_scan_default(element: full_scan, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+class binary_collation(FunctionElement[str]):  # an SQL function, named like one
+    """A string compared byte-wise: ``COLLATE "C"`` on PostgreSQL (SQLite's default)."""
+
+    type = String()
+    inherit_cache = True
+    name = "binary_collation"
+
+
+@compiles(binary_collation, "postgresql")
+def _binary_pg(element: binary_collation, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
+@compiles(binary_collation)
+def _binary_default(element: binary_collation, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+def rows_table(
+    name: str, rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, Any]]
+) -> FromClause:
+    """A small derived table of literal rows (``SELECT … UNION ALL SELECT …``).
+
+    ``VALUES`` with column names is not portable to SQLite, a union of one-row selects is.
+    """
+    assert rows, "at least one row"
+    selects = [
+        select(
+            *(
+                literal(value, type_).label(col)
+                for value, (col, type_) in zip(row, columns, strict=True)
+            )
+        )
+        for row in rows
+    ]
+    if len(selects) == 1:
+        return selects[0].subquery(name)
+    return union_all(*selects).subquery(name)
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the analytics need to know about a store: money and calendar."""
+
+    id: int
+    name: str
+    currency: str
+    decimals: int
+    timezone: str
+    zone: ZoneInfo
+
+
+#: Currencies WooCommerce shops commonly run without decimals (used when the store's own
+#: setting is unknown).
+ZERO_DECIMAL_CURRENCIES = frozenset({"IRR", "IRT", "JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
+
+
+def store_info(conn: Connection, store_id: int) -> StoreInfo:
+    row = conn.execute(
+        select(stores.c.name, stores.c.currency, stores.c.decimals, stores.c.timezone).where(
+            stores.c.id == store_id
+        )
+    ).first()
+    if row is None:
+        raise ConfigError(f"no store with id {store_id} in the database: run `bazgasht sync`.")
+    currency = (row.currency or "").upper()
+    if not currency:
+        currency = (
+            conn.execute(
+                select(orders.c.currency).where(orders.c.store_id == store_id).limit(1)
+            ).scalar()
+            or ""
+        )
+        currency = currency.upper()
+    decimals = row.decimals
+    if decimals is None:
+        decimals = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
+    try:
+        zone = store_zone(row.timezone)
+    except ValueError as exc:
+        raise ConfigError(
+            f"store {row.name!r}: {exc}; run `bazgasht store check {row.name}` to learn it again."
+        ) from None
+    return StoreInfo(store_id, row.name, currency, int(decimals), row.timezone or "UTC", zone)
+
+
+# --- the counted orders --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Counts of one period ``[a, b)``."""
+
+    orders: int
+    revenue_units: int
+    customers: int
+    repeat_customers: int
+    new_customers: int
+
+
+@contextmanager
+def counted_orders(
+    conn: Connection,
+    store_id: int,
+    *,
+    as_of: datetime,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+) -> Iterator[CountedOrders]:
+    """Fill the temporary table of the store's counted orders; drop it afterwards."""
+    table = _temp_table(conn.dialect.name)
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    if conn.dialect.name == "postgresql":
+        # One big sort, then many range scans: enough memory for the sort, and no JIT (its
+        # compile time exceeds these queries' run time on row estimates it cannot get right).
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL jit = off"))
+    base = (
+        order_identities(store_id)
+        .add_columns(
+            orders.c.created_at.label("x"),
+            (orders.c.total - orders.c.refunded_total).label("rev"),
+        )
+        .where(
+            full_scan(orders.c.store_id) == store_id,
+            orders.c.status.in_(list(statuses)),
+            orders.c.deleted_at.is_(None),
+            full_scan(orders.c.created_at) < as_of,
+        )
+        .subquery("base")
+    )
+    # Two orders of one identity created in the same second: either may come first, every
+    # count below comes out the same (both rows share x; only prev/next differ), so the
+    # sort needs no tie-breaker (a tenth of the fill's time on SQLite).
+    window: dict[str, Any] = {
+        "partition_by": binary_collation(base.c.identity),
+        "order_by": base.c.x,
+    }
+    fill = select(
+        base.c.identity,
+        base.c.x,
+        base.c.rev,
+        func.lag(base.c.x, 1, literal(NEVER_BEFORE, UTCDateTime)).over(**window),
+        func.lead(base.c.x, 1, literal(NEVER_AFTER, UTCDateTime)).over(**window),
+    )
+    if conn.dialect.name == "postgresql":
+        # Heap in time order: the period scans' heap fetches read neighbouring pages.
+        fill = fill.order_by(base.c.x)
+    conn.execute(insert(table).from_select(["ident", "x", "rev", "prev_x", "next_x"], fill))
+    for index in _temp_indexes(table):
+        index.create(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {_TEMP_NAME}"))  # autovacuum never analyzes temp tables
+    counted = CountedOrders(conn, store_id, table, as_of)
+    try:
+        yield counted
+    except BaseException:
+        conn.rollback()  # PostgreSQL: a failed statement poisons the transaction
+        counted.drop()  # SQLite ran the CREATEs outside it
+        raise
+    counted.drop()
+
+
+def _temp_table(dialect: str) -> Table:
+    # Identities compare byte-wise: PostgreSQL's locale collations are several times slower
+    # to sort and index, and nothing here needs a human order.
+    ident_type = String(400, collation="C") if dialect == "postgresql" else String(400)
+    return Table(
+        _TEMP_NAME,
+        MetaData(),
+        Column("ident", ident_type, nullable=False),
+        Column("x", UTCDateTime, nullable=False),  # created_at
+        Column("rev", BigInteger, nullable=False),  # Money units: total − refunded
+        # The identity's previous and next counted order; a sentinel when there is none,
+        # so every condition is a plain comparison the planner can use.
+        Column("prev_x", UTCDateTime, nullable=False),
+        Column("next_x", UTCDateTime, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _temp_indexes(table: Table) -> list[Index]:
+    return [
+        # Period scans read only the index: it holds every column they look at.
+        Index(
+            f"ix_{_TEMP_NAME}_x",
+            table.c.x,
+            table.c.prev_x,
+            table.c.next_x,
+            table.c.rev,
+            table.c.ident,
+        ),
+        # Per-customer questions (RFM, activation, churn's look-back) read this one only.
+        Index(f"ix_{_TEMP_NAME}_ident", table.c.ident, table.c.x, table.c.rev),
+    ]
+
+
+class CountedOrders:
+    """Aggregates over the counted orders of one store, one connection, one *as of*."""
+
+    def __init__(self, conn: Connection, store_id: int, table: Table, as_of: datetime) -> None:
+        self.conn = conn
+        self.store_id = store_id
+        self.table = table
+        self.as_of = as_of
+        self._derived: dict[str, Table] = {}
+
+    def derived(self, name: str, columns: Sequence[Column[Any]], query: Select[Any]) -> Table:
+        """A temporary table filled once from ``query`` (e.g. RFM scores), dropped with this."""
+        if name in self._derived:
+            return self._derived[name]
+        table = Table(f"bz_{name}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        table.drop(self.conn, checkfirst=True)
+        table.create(self.conn)
+        self.conn.execute(insert(table).from_select([c.name for c in columns], query))
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text(f"ANALYZE {table.name}"))
+        self._derived[name] = table
+        return table
+
+    def drop(self) -> None:
+        for table in [*self._derived.values(), self.table]:
+            table.drop(self.conn, checkfirst=True)
+        self._derived.clear()
+
+    def first_order_at(self) -> datetime | None:
+        """When the store's first counted order was created."""
+        found: datetime | None = self.conn.execute(select(func.min(self.table.c.x))).scalar()
+        return found
+
+    def activity(self, ranges: Sequence[Range]) -> list[Activity]:
+        """Orders, revenue, customers, repeat and new customers of each ``[a, b)``."""
+        if not ranges:
+            return []
+        t = self.table
+        p = _ranges(ranges)
+        first_in_p = t.c.prev_x < p.c.a
+        # An identity's first order in the period, followed by another one in it.
+        repeats_in_p = and_(t.c.prev_x < p.c.a, t.c.next_x < p.c.b)
+        rows = self.conn.execute(
+            select(
+                p.c.idx,
+                func.count(),
+                func.sum(t.c.rev),
+                func.sum(case((first_in_p, 1), else_=0)),
+                func.sum(case((repeats_in_p, 1), else_=0)),
+                func.sum(case((t.c.prev_x == NEVER_BEFORE, 1), else_=0)),
+            )
+            .select_from(p.join(t, and_(t.c.x >= p.c.a, t.c.x < p.c.b)))
+            .group_by(p.c.idx)
+        ).all()
+        found = {
+            int(idx): Activity(int(n), int(rev or 0), int(c), int(r), int(new))
+            for idx, n, rev, c, r, new in rows
+        }
+        return [found.get(i, Activity(0, 0, 0, 0, 0)) for i in range(len(ranges))]
+
+    def active_at(self, instants: Sequence[datetime], active_days: int) -> list[int]:
+        """Identities with a counted order in ``[t − active_days, t)``, for each ``t``."""
+        if not instants:
+            return []
+        t = self.table
+        days = timedelta(days=active_days)
+        p = rows_table(
+            "p",
+            [(i, at, at - days) for i, at in enumerate(instants)],
+            [("idx", Integer()), ("at", UTCDateTime()), ("lo", UTCDateTime())],
+        )
+        last_before = t.c.next_x >= p.c.at
+        rows = self.conn.execute(
+            select(p.c.idx, func.count())
+            .select_from(p.join(t, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, last_before)))
+            .group_by(p.c.idx)
+        ).all()
+        found = {int(idx): int(n) for idx, n in rows}
+        return [found.get(i, 0) for i in range(len(instants))]
+
+    def churned(self, ranges: Sequence[Range], active_days: int) -> list[int]:
+        """Of the identities active at ``a``, those not active at ``b``, for each ``[a, b)``."""
+        if not ranges:
+            return []
+        t = self.table
+        days = timedelta(days=active_days)
+        p = rows_table(
+            "p",
+            [(i, a, b, a - days, b - days) for i, (a, b) in enumerate(ranges)],
+            [
+                ("idx", Integer()),
+                ("a", UTCDateTime()),
+                ("b", UTCDateTime()),
+                ("lo_a", UTCDateTime()),
+                ("lo_b", UTCDateTime()),
+            ],
+        )
+        earlier = t.alias("earlier")
+        # Only when the period is longer than the active window can the last order before b
+        # fall inside the period; then S membership needs an earlier order in [a − D, a).
+        active_at_start = or_(
+            t.c.x < p.c.a,
+            exists().where(
+                earlier.c.ident == t.c.ident,
+                earlier.c.x >= p.c.lo_a,
+                earlier.c.x < p.c.a,
+            ),
+        )
+        rows = self.conn.execute(
+            select(p.c.idx, func.count())
+            .select_from(
+                p.join(
+                    t,
+                    and_(
+                        t.c.x >= p.c.lo_a,
+                        t.c.x < p.c.lo_b,
+                        t.c.next_x >= p.c.b,
+                        active_at_start,
+                    ),
+                )
+            )
+            .group_by(p.c.idx)
+        ).all()
+        found = {int(idx): int(n) for idx, n in rows}
+        return [found.get(i, 0) for i in range(len(ranges))]
+
+    def activation(
+        self, ranges: Sequence[Range], days: int = ACTIVATION_DAYS
+    ) -> list[tuple[int, int]]:
+        """(eligible, activated) accounts created in each ``[a, b)``.
+
+        Eligible: a customer account (role ``customer``, not deleted) created in the range
+        and at least ``days`` before *as of*; activated: it has a counted order in
+        ``[created, created + days)``.
+        """
+        if not ranges:
+            return []
+        t = self.table
+        p = _ranges(ranges)
+        account_identity = literal("customer:") + cast(customers.c.wc_id, String)
+        ordered = exists().where(
+            t.c.ident == account_identity,
+            t.c.x >= customers.c.created_at,
+            t.c.x < plus_days(customers.c.created_at, days),
+        )
+        rows = self.conn.execute(
+            select(p.c.idx, func.count(), func.sum(case((ordered, 1), else_=0)))
+            .select_from(
+                p.join(
+                    customers,
+                    and_(
+                        customers.c.store_id == self.store_id,
+                        customers.c.created_at >= p.c.a,
+                        customers.c.created_at < p.c.b,
+                        customers.c.created_at <= self.as_of - timedelta(days=days),
+                        customers.c.role == "customer",
+                        customers.c.deleted_at.is_(None),
+                    ),
+                )
+            )
+            .group_by(p.c.idx)
+        ).all()
+        found = {int(idx): (int(n), int(k or 0)) for idx, n, k in rows}
+        return [found.get(i, (0, 0)) for i in range(len(ranges))]
+
+
+def _ranges(ranges: Sequence[Range]) -> FromClause:
+    return rows_table(
+        "p",
+        [(i, a, b) for i, (a, b) in enumerate(ranges)],
+        [("idx", Integer()), ("a", UTCDateTime()), ("b", UTCDateTime())],
+    )
+
+
+__all__ = [
+    "ACTIVATION_DAYS",
+    "ACTIVE_DAYS",
+    "DEFAULT_STATUSES",
+    "Activity",
+    "CountedOrders",
+    "StoreInfo",
+    "counted_orders",
+    "epoch_seconds",
+    "plus_days",
+    "rows_table",
+    "store_info",
+]

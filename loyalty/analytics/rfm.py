@@ -1,0 +1,365 @@
+"""RFM: every customer scored on Recency, Frequency and Monetary value, and named segments.
+
+As of the report's *as of*, over the store's counted orders: R = whole days since the last
+counted order (⌊(as of − last order) / 24 h⌋, times to the second), F = counted orders,
+M = revenue (total − refunds). Each is scored 1–5 by quintile, all in SQL (window functions):
+
+    score = 1 + ⌊5 × (rank − 1) / n⌋
+
+where ``rank`` is the SQL ``RANK()`` of the customer from worst to best (oldest last order,
+fewest orders, least spent first) and ``n`` the number of customers. Equal values share a
+rank and therefore a score — no customer's score depends on the order rows happen to come
+in — and the worst value always scores 1. So in a store where most customers ordered once,
+every one-order customer has F = 1 and the repeat customers share F = 4–5 (a second order is
+already the top of such a store), instead of one-order customers being spread at random over
+F = 1–4 as ``NTILE`` would do.
+
+Segments come from the R and F scores (``SEGMENT_GRID``, documented in docs/metrics.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+)
+
+from connector._schema import UTCDateTime, customers, from_units, guests, orders
+from loyalty.analytics.formulas import ratio
+from loyalty.analytics.queries import CountedOrders, epoch_seconds
+
+SECONDS_PER_DAY = 86_400
+
+#: (R score, F score) → segment. R = 5 bought most recently, F = 5 most often.
+#:
+#:        F=1              F=2                 F=3                 F=4         F=5
+#:  R=5   New              Potential loyalist  Potential loyalist  Champions   Champions
+#:  R=4   Promising        Potential loyalist  Potential loyalist  Loyal       Loyal
+#:  R=3   About to sleep   About to sleep      Need attention      Loyal       Loyal
+#:  R=2   Hibernating      Hibernating         At risk             At risk     Can't lose
+#:  R=1   Lost             Lost                At risk             At risk     Can't lose
+_ROWS = {
+    5: ("New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"),
+    4: ("Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Loyal"),
+    3: ("About to sleep", "About to sleep", "Need attention", "Loyal", "Loyal"),
+    2: ("Hibernating", "Hibernating", "At risk", "At risk", "Can't lose"),
+    1: ("Lost", "Lost", "At risk", "At risk", "Can't lose"),
+}
+SEGMENT_GRID: dict[tuple[int, int], str] = {
+    (r, f): name for r, names in _ROWS.items() for f, name in enumerate(names, start=1)
+}
+#: The segments, best first, with what to do about each.
+SEGMENTS: dict[str, str] = {
+    "Champions": "recent and frequent: reward them, ask for reviews",
+    "Loyal": "buy regularly: early access, the program's perks",
+    "Potential loyalist": "recent, a few orders: a reason for the next one",
+    "New": "first order, recently: a welcome series to a second",
+    "Promising": "one order, fairly recent: a small nudge to return",
+    "Need attention": "average on both: a limited-time offer",
+    "About to sleep": "few orders, slipping away: a reminder with a reason",
+    "At risk": "ordered often, long ago: a personal win-back offer",
+    "Can't lose": "were the best, gone quiet: win them back first",
+    "Hibernating": "few orders, long ago: low-cost reminders only",
+    "Lost": "one order, long ago: cheapest channels, or let go",
+}
+
+
+def segment_of(r_score: int, f_score: int) -> str:
+    """The segment of an (R, F) pair of scores (each 1–5)."""
+    return SEGMENT_GRID[(r_score, f_score)]
+
+
+def quintile_score(rank: int, count: int) -> int:
+    """``1 + ⌊5 (rank − 1) / n⌋``: the Python twin of the SQL score (for tests and docs)."""
+    return 1 + (5 * (rank - 1)) // count
+
+
+@dataclass(frozen=True)
+class SegmentSize:
+    name: str
+    customers: int
+    revenue: Decimal
+    customer_share: Decimal | None
+    revenue_share: Decimal | None
+    avg_days_since: Decimal | None
+    avg_orders: Decimal | None
+    advice: str
+
+
+@dataclass(frozen=True)
+class RfmSummary:
+    as_of: datetime
+    customers: int
+    revenue: Decimal
+    segments: tuple[SegmentSize, ...]  # every segment, best first, also the empty ones
+
+
+@dataclass(frozen=True)
+class RfmMember:
+    """One customer of a segment, as the campaign export writes it."""
+
+    identity: str
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+    segment: str
+    r_score: int
+    f_score: int
+    m_score: int
+    days_since_last_order: int
+    orders: int
+    total_spent: Decimal
+    last_order_at: datetime
+    loyalty_balance: int | None  # None when the store has no loyalty ledger
+
+
+def scored(counted: CountedOrders) -> Table:
+    """``ident, last_x, f, m, r_days, r_score, f_score, m_score, segment`` per customer.
+
+    Computed once per analysis into a temporary table (summary and export both read it).
+    """
+    t = counted.table
+    columns = [
+        Column("ident", t.c.ident.type, nullable=False),
+        Column("last_x", UTCDateTime, nullable=False),
+        Column("f", Integer, nullable=False),
+        Column("m", BigInteger, nullable=False),
+        Column("r_days", Integer, nullable=False),
+        Column("r_score", Integer, nullable=False),
+        Column("f_score", Integer, nullable=False),
+        Column("m_score", Integer, nullable=False),
+        Column("segment", String(40), nullable=False),
+    ]
+    return counted.derived("rfm", columns, _scoring(counted))
+
+
+def _scoring(counted: CountedOrders) -> Select[Any]:
+    t = counted.table
+    as_of_seconds = int(counted.as_of.timestamp())
+    per = (
+        select(
+            t.c.ident,
+            func.max(t.c.x).label("last_x"),
+            func.count().label("f"),
+            func.sum(t.c.rev).label("m"),
+        )
+        .group_by(t.c.ident)
+        .subquery("per")
+    )
+    r_days = ((literal(as_of_seconds) - epoch_seconds(per.c.last_x)) // SECONDS_PER_DAY).label(
+        "r_days"
+    )
+    days = select(*per.c, r_days).subquery("days")
+    n = func.count().over()
+
+    def score(order_by: ColumnElement[Any]) -> ColumnElement[int]:
+        rank = func.rank().over(order_by=order_by)
+        return literal(1, Integer) + (literal(5, Integer) * (rank - 1)) // n
+
+    scores = select(
+        *days.c,
+        score(days.c.r_days.desc()).label("r_score"),
+        score(days.c.f).label("f_score"),
+        score(days.c.m).label("m_score"),
+    ).subquery("scores")
+    segment = case(
+        *[
+            (and_(scores.c.r_score == r, scores.c.f_score == f), literal(name))
+            for (r, f), name in SEGMENT_GRID.items()
+        ]
+    )
+    return select(*scores.c, segment.label("segment"))
+
+
+def rfm_summary(counted: CountedOrders) -> RfmSummary:
+    """Segment sizes with their share of customers and of revenue."""
+    s = scored(counted)
+    rows = counted.conn.execute(
+        select(
+            s.c.segment,
+            func.count(),
+            func.sum(s.c.m),
+            func.sum(s.c.r_days),
+            func.sum(s.c.f),
+        ).group_by(s.c.segment)
+    ).all()
+    found = {seg: (int(n), int(m or 0), int(days or 0), int(f or 0)) for seg, n, m, days, f in rows}
+    total_customers = sum(n for n, _, _, _ in found.values())
+    total_units = sum(m for _, m, _, _ in found.values())
+    segments = []
+    for name, advice in SEGMENTS.items():
+        n, units, days, f = found.get(name, (0, 0, 0, 0))
+        segments.append(
+            SegmentSize(
+                name=name,
+                customers=n,
+                revenue=from_units(units),
+                customer_share=ratio(n, total_customers),
+                revenue_share=ratio(units, total_units),
+                avg_days_since=ratio(days, n),
+                avg_orders=ratio(f, n),
+                advice=advice,
+            )
+        )
+    return RfmSummary(counted.as_of, total_customers, from_units(total_units), tuple(segments))
+
+
+def rfm_members(counted: CountedOrders, segment: str, *, balances: bool = True) -> list[RfmMember]:
+    """The customers of one segment, best customers (most spent) first, with contact details."""
+    if segment not in SEGMENTS:
+        raise KeyError(segment)
+    s = scored(counted)
+    rows = counted.conn.execute(
+        select(
+            s.c.ident, s.c.last_x, s.c.f, s.c.m, s.c.r_days, s.c.r_score, s.c.f_score, s.c.m_score
+        )
+        .where(s.c.segment == segment)
+        .order_by(s.c.m.desc(), s.c.ident)
+    ).all()
+    idents = [row.ident for row in rows]
+    contacts = _contacts(counted, idents)
+    loyalty = _balances(counted, idents) if balances else None
+    members = []
+    for row in rows:
+        email, first, last, phone = contacts.get(row.ident, ("", "", "", ""))
+        members.append(
+            RfmMember(
+                identity=row.ident,
+                email=email,
+                first_name=first,
+                last_name=last,
+                phone=phone,
+                segment=segment,
+                r_score=int(row.r_score),
+                f_score=int(row.f_score),
+                m_score=int(row.m_score),
+                days_since_last_order=int(row.r_days),
+                orders=int(row.f),
+                total_spent=from_units(int(row.m)),
+                last_order_at=row.last_x,
+                loyalty_balance=None if loyalty is None else loyalty.get(row.ident, 0),
+            )
+        )
+    return members
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+Contact = tuple[str, str, str, str]
+
+
+def _contacts(counted: CountedOrders, idents: Sequence[str]) -> dict[str, Contact]:
+    """identity → (email, first name, last name, phone) from the account, guest or order."""
+    conn, store_id = counted.conn, counted.store_id
+    by_kind: dict[str, list[str]] = {"customer": [], "email": [], "order": []}
+    for ident in idents:
+        kind, _, key = ident.partition(":")
+        by_kind.setdefault(kind, []).append(key)
+    found: dict[str, Contact] = {}
+    for chunk in _chunks(by_kind["customer"]):
+        accounts = conn.execute(
+            select(
+                customers.c.wc_id,
+                customers.c.email,
+                customers.c.first_name,
+                customers.c.last_name,
+                customers.c.phone,
+            ).where(
+                customers.c.store_id == store_id,
+                customers.c.wc_id.in_([int(k) for k in chunk]),
+            )
+        )
+        for account in accounts:
+            found[f"customer:{account.wc_id}"] = (
+                account.email,
+                account.first_name,
+                account.last_name,
+                account.phone,
+            )
+    for chunk in _chunks(by_kind["email"]):
+        for guest in conn.execute(
+            select(guests.c.email, guests.c.first_name, guests.c.last_name, guests.c.phone).where(
+                guests.c.store_id == store_id, guests.c.email.in_(list(chunk))
+            )
+        ):
+            found[f"email:{guest.email}"] = (
+                guest.email,
+                guest.first_name,
+                guest.last_name,
+                guest.phone,
+            )
+    for chunk in _chunks(by_kind["order"]):
+        for row in conn.execute(
+            select(
+                orders.c.wc_id,
+                orders.c.billing_first_name,
+                orders.c.billing_last_name,
+                orders.c.billing_phone,
+            ).where(orders.c.store_id == store_id, orders.c.wc_id.in_([int(k) for k in chunk]))
+        ):
+            found[f"order:{row.wc_id}"] = (
+                "",
+                row.billing_first_name,
+                row.billing_last_name,
+                row.billing_phone,
+            )
+    # A guest without a row in `guests` (never synced that way) still has an e-mail.
+    for key in by_kind["email"]:
+        found.setdefault(f"email:{key}", (key, "", "", ""))
+    return found
+
+
+def _balances(counted: CountedOrders, idents: Sequence[str]) -> dict[str, int] | None:
+    """identity → loyalty points balance, or ``None`` when the store has no ledger."""
+    from loyalty.analytics.program import find_ledger
+
+    ledger = find_ledger(counted.conn)
+    if ledger is None:
+        return None
+    found: dict[str, int] = {}
+    for chunk in _chunks(idents):
+        for ident, points in counted.conn.execute(
+            select(ledger.c.identity, func.sum(ledger.c.points))
+            .where(
+                ledger.c.store_id == counted.store_id,
+                ledger.c.identity.in_(list(chunk)),
+                ledger.c.effective_at < counted.as_of,
+            )
+            .group_by(ledger.c.identity)
+        ):
+            found[ident] = int(points)
+    return found
+
+
+__all__ = [
+    "SEGMENTS",
+    "SEGMENT_GRID",
+    "RfmMember",
+    "RfmSummary",
+    "SegmentSize",
+    "quintile_score",
+    "rfm_members",
+    "rfm_summary",
+    "scored",
+    "segment_of",
+]

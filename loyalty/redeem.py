@@ -1,0 +1,609 @@
+"""Redemption: points become a WooCommerce coupon, exactly once.
+
+The steps, and what a crash at each leaves behind:
+
+1. **Reserve** (one transaction, under the store's ledger lock): check the balance, insert the
+   redemption (``pending``) and append its debit. A crash before the commit leaves nothing; a
+   crash after leaves a pending redemption whose points are already debited.
+2. **Issue**: look the coupon up by its code (``GET coupons?code=``); create it if missing
+   (``POST coupons``). The code is derived from the redemption id, so a retry finds the coupon
+   an earlier attempt made instead of making a second one; a ``400
+   woocommerce_rest_coupon_code_already_exists`` answer is looked up the same way.
+3. **Mark issued.**
+
+Every run (``after_sync``, ``loyalty redeem``, ``loyalty reconcile``) first finishes the
+pending redemptions of the store (``finish_pending``). A failure that retrying cannot fix (the
+store refuses the coupon: 4xx other than "already exists", after the client's retries)
+releases the points with a ``redemption_release`` entry. Transient failures leave the
+redemption pending for the next run. So: never two coupons for one redemption, never a
+coupon without its debit.
+
+Test hook: ``BAZGASHT_TEST_CRASH_AT=before_coupon|after_coupon|before_issued`` makes the
+process SIGKILL itself at that step (the kill tests use it; nothing else should set it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+
+from connector import (
+    BadRequestError,
+    BazgashtError,
+    ConfigError,
+    Coupon,
+    InvalidResponseError,
+    NotFoundError,
+    StoreError,
+    TransientError,
+)
+from connector._schema import customers, order_coupons, orders
+from loyalty._db import ledger_lock
+from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.ledger import append, last_seq
+from loyalty.program import program_salt
+from loyalty.rules import NewEntry, pending_points, redeem_key
+from loyalty.settings import MAX_POINTS, Program
+
+log = logging.getLogger("bazgasht.loyalty")
+
+CRASH_ENV = "BAZGASHT_TEST_CRASH_AT"
+ALREADY_EXISTS = "woocommerce_rest_coupon_code_already_exists"
+META_KEY = "_bazgasht_redemption_id"
+#: An issued coupon counts as expired unused this long after its expiry (orders placed at the
+#: last minute need a sync or two to reach the mirror).
+EXPIRY_GRACE = timedelta(days=1)
+#: Order statuses in which an order does not hold its coupon (WooCommerce gives it back).
+RELEASING_STATUSES = frozenset({"cancelled", "failed", "trash", "checkout-draft"})
+
+STATUSES = ("pending", "issued", "used", "expired", "released")
+
+
+class RedeemError(BazgashtError):
+    """A redemption that cannot be made (not enough points, below the minimum, no e-mail)."""
+
+    exit_code = 1
+
+
+class CouponApi(Protocol):
+    """What redemption needs of a store client (``connector.WooClient`` provides it)."""
+
+    store: str
+
+    def get(self, path: str, params: Any = None) -> Any: ...
+
+    def post(self, path: str, json: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Redemption:
+    id: int
+    store_id: int
+    identity: str
+    email: str
+    points: int
+    amount: Decimal
+    code: str
+    status: str
+    coupon_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    issued_at: datetime | None
+    used_at: datetime | None
+    used_order_id: int | None
+    closed_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id,
+            "identity": self.identity,
+            "email": self.email,
+            "points": self.points,
+            "amount": str(self.amount),
+            "code": self.code,
+            "status": self.status,
+            "coupon_id": self.coupon_id,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "issued_at": iso(self.issued_at),
+            "used_at": iso(self.used_at),
+            "used_order_id": self.used_order_id,
+            "closed_at": iso(self.closed_at),
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True)
+class Availability:
+    """An identity's points: ``balance`` = all entries; ``pending`` = cashback still inside its
+    return window; ``available`` = what may be redeemed now."""
+
+    balance: int
+    pending: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.pending
+
+
+def _crash_point(step: str) -> None:
+    """Test hook: die here, hard, when the kill tests ask for it."""
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def coupon_code(store: str, salt: str, redemption_id: int) -> str:
+    """``bz-<store>-<id>-<check>``: derived from the redemption, unique per program (the salt
+    is random per program, so a rebuilt database never reuses an old coupon's code)."""
+    store_part = hashlib.sha256(store.encode()).hexdigest()[:4]
+    digest = hashlib.sha256(f"{salt}:{store}:{redemption_id}".encode()).digest()
+    check = base64.b32encode(digest).decode().lower()[:4]
+    return f"bz-{store_part}-{redemption_id}-{check}"
+
+
+def availability(conn: Connection, program: Program, identity: str, now: datetime) -> Availability:
+    led = loyalty_ledger
+    rows = conn.execute(
+        select(led.c.key, func.sum(led.c.points), func.max(led.c.effective_at))
+        .where(led.c.store_id == program.store_id, led.c.identity == identity)
+        .group_by(led.c.key)
+    ).all()
+    balance = sum(int(points) for _, points, _ in rows)
+    pending = pending_points(((k, int(p), at) for k, p, at in rows), program, now)
+    return Availability(balance, min(pending, max(balance, 0)))
+
+
+def email_of(conn: Connection, program: Program, identity: str) -> str:
+    """The e-mail a coupon for this identity is restricted to."""
+    kind, _, rest = identity.partition(":")
+    if kind == "email":
+        return rest
+    if kind == "customer" and rest.isdigit():
+        email = conn.execute(
+            select(customers.c.email).where(
+                customers.c.store_id == program.store_id, customers.c.wc_id == int(rest)
+            )
+        ).scalar()
+        if email:
+            return str(email)
+        latest = conn.execute(
+            select(orders.c.billing_email)
+            .where(
+                orders.c.store_id == program.store_id,
+                orders.c.customer_id == int(rest),
+                orders.c.billing_email != "",
+            )
+            .order_by(orders.c.created_at.desc())
+            .limit(1)
+        ).scalar()
+        if latest:
+            return str(latest)
+    raise RedeemError(
+        f"{identity} has no e-mail address to restrict a coupon to; a reward coupon cannot "
+        "be issued."
+    )
+
+
+def _row(conn: Connection, redemption_id: int) -> Redemption:
+    row = conn.execute(
+        select(loyalty_redemptions).where(loyalty_redemptions.c.id == redemption_id)
+    ).one()
+    return Redemption(**row._mapping)
+
+
+def get_redemption(engine: Engine, redemption_id: int) -> Redemption:
+    with engine.connect() as conn:
+        return _row(conn, redemption_id)
+
+
+def redemptions(
+    engine: Engine, program: Program, status: str | None = None, identity: str | None = None
+) -> list[Redemption]:
+    red = loyalty_redemptions
+    query = select(red).where(red.c.store_id == program.store_id).order_by(red.c.id)
+    if status:
+        query = query.where(red.c.status == status)
+    if identity:
+        query = query.where(red.c.identity == identity)
+    with engine.connect() as conn:
+        return [Redemption(**r._mapping) for r in conn.execute(query)]
+
+
+def reserve(
+    engine: Engine, program: Program, identity: str, points: int, now: datetime
+) -> Redemption:
+    """Step 1: check and debit, in one transaction under the ledger lock."""
+    if points < program.min_redeem_points:
+        raise RedeemError(
+            f"{points} points is below the program's minimum of {program.min_redeem_points} "
+            "for a redemption (min_redeem_points)."
+        )
+    if points > MAX_POINTS:
+        raise RedeemError(f"{points} points is not a believable redemption.")
+    amount = program.amount_of(points)
+    if amount <= 0:
+        raise RedeemError(f"{points} points are worth nothing at {program.point_value} per point.")
+    with ledger_lock(engine, program.store), engine.begin() as conn:
+        have = availability(conn, program, identity, now)
+        if have.balance < 0:
+            raise RedeemError(
+                f"{identity} has a negative balance ({have.balance} points: points already "
+                "spent were taken back by a refund); no redemption until it is positive again."
+            )
+        if points > have.available:
+            pending = f", {have.pending} of them still pending" if have.pending else ""
+            raise RedeemError(
+                f"{identity} has {have.available} points available ({have.balance} in "
+                f"total{pending}); cannot redeem {points}."
+            )
+        email = email_of(conn, program, identity)
+        salt = program_salt(conn, program.store_id)
+        placeholder = f"pending-{os.getpid()}-{now.timestamp()}"
+        redemption_id = int(
+            conn.execute(  # type: ignore[index]
+                insert(loyalty_redemptions).values(
+                    store_id=program.store_id,
+                    identity=identity,
+                    email=email,
+                    points=points,
+                    amount=amount,
+                    code=placeholder[:64],
+                    status="pending",
+                    created_at=now,
+                    expires_at=now + timedelta(days=program.coupon_valid_days),
+                    attempts=0,
+                )
+            ).inserted_primary_key[0]
+        )
+        code = coupon_code(program.store, salt, redemption_id)
+        conn.execute(
+            update(loyalty_redemptions)
+            .where(loyalty_redemptions.c.id == redemption_id)
+            .values(code=code)
+        )
+        key = redeem_key(program.store, redemption_id)
+        entry = NewEntry(
+            key,
+            1,
+            identity,
+            -points,
+            "redemption",
+            f"redeemed for coupon {code} ({amount} {program.currency})".replace(" )", ")"),
+            now,
+        )
+        append(conn, program.store_id, [entry], now, redemption_id=redemption_id, coupon_code=code)
+        return _row(conn, redemption_id)
+
+
+def coupon_payload(program: Program, r: Redemption) -> dict[str, Any]:
+    """The coupon as SPEC §4 describes it. ``date_expires`` is store-local: WooCommerce 8.2
+    ignores ``date_expires_gmt`` on write (see the fixtures README)."""
+    local = r.expires_at.astimezone(program.tz).replace(tzinfo=None)
+    return {
+        "code": r.code,
+        "discount_type": "fixed_cart",
+        "amount": f"{r.amount:.{program.decimals}f}",
+        "individual_use": False,
+        "usage_limit": 1,
+        "usage_limit_per_user": 1,
+        "email_restrictions": [r.email],
+        "date_expires": local.isoformat(timespec="seconds"),
+        "description": f"Loyalty reward: {r.points} points (Bazgasht redemption {r.id})",
+        "meta_data": [{"key": META_KEY, "value": _meta_value(program, r)}],
+    }
+
+
+def _meta_value(program: Program, r: Redemption) -> str:
+    return f"{program.store}:{r.id}:{r.code}"
+
+
+def find_coupon(client: CouponApi, code: str) -> Coupon | None:
+    """The store's coupon with this code, if any (``GET coupons?code=``)."""
+    found = client.get("coupons", {"code": code})
+    if not isinstance(found, list):
+        raise InvalidResponseError(
+            "expected a list of coupons", store=client.store, url="coupons", status=200
+        )
+    for item in found:
+        coupon = Coupon.model_validate(item)
+        if coupon.code.lower() == code.lower():
+            return coupon
+    return None
+
+
+class _Permanent(Exception):
+    """The coupon cannot be created, and retrying will not change that."""
+
+
+def _create_or_find(client: CouponApi, program: Program, r: Redemption) -> Coupon:
+    coupon = find_coupon(client, r.code)
+    if coupon is None:
+        try:
+            coupon = Coupon.model_validate(client.post("coupons", coupon_payload(program, r)))
+        except BadRequestError as exc:
+            if exc.code != ALREADY_EXISTS:
+                raise
+            # Created by an earlier attempt whose answer we never saw: it is ours.
+            coupon = find_coupon(client, r.code)
+            if coupon is None:
+                raise _Permanent(
+                    f"the store says coupon {r.code} exists but does not list it"
+                ) from exc
+    marker = coupon.meta(META_KEY)
+    if marker is not None and str(marker) != _meta_value(program, r):
+        raise _Permanent(
+            f"the store already has a coupon {r.code} made for something else ({marker!r})"
+        )
+    return coupon
+
+
+def issue(
+    engine: Engine, client: CouponApi, program: Program, redemption_id: int, now: datetime
+) -> Redemption:
+    """Steps 2 and 3 for one pending redemption; returns it as it now stands."""
+    r = get_redemption(engine, redemption_id)
+    if r.status != "pending":
+        return r
+    _crash_point("before_coupon")
+    try:
+        coupon = _create_or_find(client, program, r)
+        _crash_point("after_coupon")
+    except (TransientError, InvalidResponseError, ValidationError) as exc:
+        _note_attempt(engine, r, _describe(exc))
+        log.warning("redemption %s: coupon not issued yet (%s); the next run retries", r.id, exc)
+        return get_redemption(engine, r.id)
+    except (_Permanent, BadRequestError, NotFoundError, StoreError) as exc:
+        return release(
+            engine, program, r.id, f"the store refused the coupon: {_describe(exc)}", now
+        )
+    _crash_point("before_issued")
+    with engine.begin() as conn:
+        conn.execute(
+            update(loyalty_redemptions)
+            .where(loyalty_redemptions.c.id == r.id, loyalty_redemptions.c.status == "pending")
+            .values(
+                status="issued",
+                coupon_id=coupon.id,
+                issued_at=now,
+                attempts=loyalty_redemptions.c.attempts + 1,
+                last_error=None,
+            )
+        )
+    return get_redemption(engine, r.id)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
+
+
+def _note_attempt(engine: Engine, r: Redemption, error: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(loyalty_redemptions)
+            .where(loyalty_redemptions.c.id == r.id)
+            .values(attempts=loyalty_redemptions.c.attempts + 1, last_error=error)
+        )
+
+
+def release(
+    engine: Engine,
+    program: Program,
+    redemption_id: int,
+    why: str,
+    now: datetime,
+    *,
+    status: str = "released",
+    expected: tuple[str, ...] = ("pending",),
+) -> Redemption:
+    """Give a redemption's points back (``redemption_release``) and close it."""
+    key = redeem_key(program.store, redemption_id)
+    with ledger_lock(engine, program.store), engine.begin() as conn:
+        r = _row(conn, redemption_id)
+        if r.status not in expected:
+            return r
+        led = loyalty_ledger
+        held = conn.execute(
+            select(led.c.identity, func.sum(led.c.points))
+            .where(led.c.store_id == program.store_id, led.c.key == key)
+            .group_by(led.c.identity)
+        ).all()
+        holder = next((i for i, p in held if p), r.identity)
+        seq = last_seq(conn, program.store_id, key) + 1
+        entry = NewEntry(key, seq, holder, r.points, "redemption_release", why, now)
+        append(conn, program.store_id, [entry], now, redemption_id=r.id, coupon_code=r.code)
+        conn.execute(
+            update(loyalty_redemptions)
+            .where(loyalty_redemptions.c.id == r.id)
+            .values(status=status, closed_at=now, last_error=why[:2000])
+        )
+        return _row(conn, r.id)
+
+
+def redeem(
+    engine: Engine,
+    client: CouponApi,
+    program: Program,
+    identity: str,
+    points: int,
+    now: datetime,
+) -> Redemption:
+    """Reserve and issue; the redemption may come back ``pending`` (the store was
+    unreachable: the next run finishes it) or ``released`` (the store refused it)."""
+    r = reserve(engine, program, identity, points, now)
+    return issue(engine, client, program, r.id, now)
+
+
+def finish_pending(
+    engine: Engine, client: CouponApi, program: Program, now: datetime
+) -> list[Redemption]:
+    """Issue every redemption a crash or an unreachable store left pending."""
+    return [
+        issue(engine, client, program, r.id, now) for r in redemptions(engine, program, "pending")
+    ]
+
+
+@dataclass
+class CouponCheck:
+    used: int = 0
+    unused_again: int = 0
+    expired: int = 0
+    refunded_points: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "used": self.used,
+            "unused_again": self.unused_again,
+            "expired": self.expired,
+            "refunded_points": self.refunded_points,
+        }
+
+
+def check_coupons(
+    engine: Engine,
+    client: CouponApi | None,
+    program: Program,
+    now: datetime,
+    *,
+    on_error: Callable[[Exception], None] | None = None,
+) -> CouponCheck:
+    """Notice issued coupons that were used (an order in the mirror carries the code) or that
+    expired unused (confirmed on the store: ``usage_count`` 0); expired ones give their points
+    back when ``refund_expired_coupons`` is on."""
+    result = CouponCheck()
+    red = loyalty_redemptions
+    with engine.begin() as conn:
+        use = (
+            select(
+                red.c.id,
+                red.c.status,
+                func.min(orders.c.wc_id).label("order_id"),
+                func.min(orders.c.created_at).label("used_at"),
+            )
+            .select_from(
+                red.outerjoin(
+                    order_coupons,
+                    and_(
+                        order_coupons.c.store_id == red.c.store_id,
+                        order_coupons.c.code == red.c.code,
+                    ),
+                ).outerjoin(
+                    orders,
+                    and_(
+                        orders.c.store_id == order_coupons.c.store_id,
+                        orders.c.wc_id == order_coupons.c.order_id,
+                        orders.c.deleted_at.is_(None),
+                        orders.c.status.not_in(sorted(RELEASING_STATUSES)),
+                    ),
+                )
+            )
+            .where(red.c.store_id == program.store_id, red.c.status.in_(["issued", "used"]))
+            .group_by(red.c.id, red.c.status)
+        )
+        for rid, status, order_id, used_at in conn.execute(use).all():
+            if order_id is not None and status == "issued":
+                conn.execute(
+                    update(red)
+                    .where(red.c.id == rid)
+                    .values(status="used", used_at=used_at, used_order_id=order_id)
+                )
+                result.used += 1
+            elif order_id is None and status == "used":
+                conn.execute(
+                    update(red)
+                    .where(red.c.id == rid)
+                    .values(status="issued", used_at=None, used_order_id=None)
+                )
+                result.unused_again += 1
+    if client is None:
+        return result
+    for r in redemptions(engine, program, "issued"):
+        if r.expires_at + EXPIRY_GRACE > now:
+            continue
+        try:
+            if r.coupon_id is not None:
+                try:
+                    coupon: Coupon | None = Coupon.model_validate(
+                        client.get(f"coupons/{r.coupon_id}")
+                    )
+                except NotFoundError:
+                    coupon = None
+            else:
+                coupon = find_coupon(client, r.code)
+        except (StoreError, ValidationError) as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+            return result
+        if coupon is not None and coupon.usage_count > 0:
+            with engine.begin() as conn:
+                conn.execute(update(red).where(red.c.id == r.id).values(status="used"))
+            result.used += 1
+            continue
+        why = "coupon expired unused" if coupon is not None else "coupon was deleted on the store"
+        if program.refund_expired_coupons:
+            release(
+                engine,
+                program,
+                r.id,
+                f"{why}: points given back",
+                now,
+                status="expired",
+                expected=("issued",),
+            )
+            result.refunded_points += r.points
+        else:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(red)
+                    .where(red.c.id == r.id, red.c.status == "issued")
+                    .values(status="expired", closed_at=now, last_error=why)
+                )
+        result.expired += 1
+    return result
+
+
+def parse_points(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        raise ConfigError(f"points must be a whole number, not {text!r}") from None
+    return value
+
+
+__all__ = [
+    "CRASH_ENV",
+    "Availability",
+    "CouponApi",
+    "CouponCheck",
+    "RedeemError",
+    "Redemption",
+    "availability",
+    "check_coupons",
+    "coupon_code",
+    "coupon_payload",
+    "email_of",
+    "find_coupon",
+    "finish_pending",
+    "issue",
+    "redeem",
+    "redemptions",
+    "release",
+    "reserve",
+]

@@ -1,0 +1,303 @@
+"""A store's loyalty program settings (SPEC §4 table): parsed, validated, then resolved.
+
+``ProgramSettings`` is what the shop owner writes in ``[stores.NAME.loyalty]`` of the config
+file; every field is optional. ``resolve()`` turns it into a ``Program``: concrete values for
+one store, with the defaults that depend on the store (the point value follows the currency's
+decimals, ``starts_at`` is the moment the program was created) filled in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connector import ConfigError
+
+#: No sane program credits more than this in one entry (also bounds a typo like 1e12).
+MAX_POINTS = 10**12
+
+#: Currencies without minor units, for a store whose decimals are not known yet.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"IRR", "IRT", "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "XPF", "KMF"}
+)
+
+
+def default_decimals(currency: str | None) -> int:
+    """The currency's decimals when the store has not told us: 0 for IRR/IRT/JPY…, else 2."""
+    return 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
+
+
+def default_point_value(decimals: int) -> Decimal:
+    """One point is worth the currency's smallest unit: 0.01 (2 decimals), 1 (0 decimals)."""
+    return Decimal(1).scaleb(-decimals)
+
+
+def _decimal(value: Any) -> Any:
+    """TOML floats (2.5, 0.01) become the Decimal of their shortest repr, never binary noise."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    return value
+
+
+class ProgramSettings(BaseModel):
+    """The ``[stores.NAME.loyalty]`` table; unknown keys are errors (a typo is not ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    starts_at: datetime | None = None
+    point_value: Decimal | None = Field(default=None, gt=0, le=Decimal(10) ** 6)
+    welcome_points: int = Field(default=100, ge=0, le=MAX_POINTS)
+    second_purchase_points: int = Field(default=200, ge=0, le=MAX_POINTS)
+    cashback_percent: Decimal = Field(default=Decimal(2), ge=0, le=100)
+    cashback_from_order: int = Field(default=1, ge=1, le=1000)
+    cashback_base: Literal["paid", "items"] = "paid"
+    earn_statuses: tuple[str, ...] = ("completed",)
+    guests_earn: bool = True
+    pending_days: int = Field(default=0, ge=0, le=3650)
+    expiry_months: int | None = Field(default=None, ge=1, le=1200)
+    inactivity_expiry_months: int | None = Field(default=None, ge=1, le=1200)
+    min_redeem_points: int = Field(default=500, ge=1, le=MAX_POINTS)
+    coupon_valid_days: int = Field(default=90, ge=1, le=3650)
+    #: A reward coupon that expires unused gives its points back (a `redemption_release`).
+    refund_expired_coupons: bool = True
+
+    @field_validator("point_value", "cashback_percent", mode="before")
+    @classmethod
+    def _exact_decimal(cls, value: Any) -> Any:
+        return None if value is None else _decimal(value)
+
+    @field_validator("starts_at", mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> Any:
+        """A TOML date or date-time, or an ISO string. Naive values are kept naive here and
+        read in the store's timezone by ``resolve()``."""
+        if value is None or isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time())
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"not a date or date-time: {value!r}") from None
+        raise ValueError(f"not a date or date-time: {value!r}")
+
+    @field_validator("earn_statuses", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError('must be a non-empty list of order statuses, e.g. ["completed"]')
+        cleaned = []
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                raise ValueError(f"not an order status: {item!r}")
+            status = item.strip().lower()
+            cleaned.append(status[3:] if status.startswith("wc-") else status)
+        return tuple(sorted(set(cleaned)))
+
+
+def parse_settings(store: str, raw: dict[str, Any] | None) -> ProgramSettings:
+    """Validate a store's loyalty table; a ``ConfigError`` that says what to fix."""
+    try:
+        return ProgramSettings.model_validate(raw or {})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in error["loc"]) or "loyalty"
+            got = error.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            problems.append(f"loyalty.{where}: {error['msg']}{shown}")
+        raise ConfigError(
+            f"store {store!r}: the loyalty settings in the config file are not valid: "
+            + "; ".join(problems)
+            + ". See docs/loyalty.md for the settings and their ranges."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Program:
+    """A store's program with every value concrete: what the rules and services work with."""
+
+    store: str
+    store_id: int
+    currency: str
+    decimals: int
+    timezone: str
+    starts_at: datetime
+    point_value: Decimal
+    welcome_points: int
+    second_purchase_points: int
+    cashback_percent: Decimal
+    cashback_from_order: int
+    cashback_base: str
+    earn_statuses: frozenset[str]
+    guests_earn: bool
+    pending_days: int
+    expiry_months: int | None
+    inactivity_expiry_months: int | None
+    min_redeem_points: int
+    coupon_valid_days: int
+    refund_expired_coupons: bool
+    #: Where each value came from: "config", "default", "currency" or "program start".
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def pending(self) -> timedelta:
+        return timedelta(days=self.pending_days)
+
+    def rules_fingerprint(self) -> str:
+        """A digest of everything that changes which points each key should hold; when it
+        changes, the next reconciliation recomputes every key, not only what changed."""
+        relevant = {
+            "starts_at": self.starts_at.isoformat(),
+            "point_value": str(self.point_value),
+            "welcome_points": self.welcome_points,
+            "second_purchase_points": self.second_purchase_points,
+            "cashback_percent": str(self.cashback_percent),
+            "cashback_from_order": self.cashback_from_order,
+            "cashback_base": self.cashback_base,
+            "earn_statuses": sorted(self.earn_statuses),
+            "guests_earn": self.guests_earn,
+            "expiry_months": self.expiry_months,
+            "inactivity_expiry_months": self.inactivity_expiry_months,
+        }
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:32]
+
+    def amount_of(self, points: int) -> Decimal:
+        """The currency value of ``points``, cut (never rounded up) to the store's decimals."""
+        exponent = Decimal(1).scaleb(-self.decimals)
+        return (Decimal(points) * self.point_value).quantize(exponent, rounding="ROUND_DOWN")
+
+    def as_table(self) -> list[tuple[str, str, str]]:
+        """(setting, value, source) rows for ``loyalty settings``."""
+
+        def show(value: Any) -> str:
+            if value is None:
+                return "none"
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, frozenset):
+                return ", ".join(sorted(value))
+            if isinstance(value, datetime):
+                return value.astimezone(self.tz).isoformat()
+            return str(value)
+
+        names = [
+            "starts_at",
+            "point_value",
+            "welcome_points",
+            "second_purchase_points",
+            "cashback_percent",
+            "cashback_from_order",
+            "cashback_base",
+            "earn_statuses",
+            "guests_earn",
+            "pending_days",
+            "expiry_months",
+            "inactivity_expiry_months",
+            "min_redeem_points",
+            "coupon_valid_days",
+            "refund_expired_coupons",
+        ]
+        return [(n, show(getattr(self, n)), self.sources.get(n, "default")) for n in names]
+
+
+def _store_zone(store: str, name: str | None) -> str:
+    if not name:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"store {store!r} reports the timezone {name!r}, which this system does not know; "
+            "install tzdata or fix the store's timezone setting."
+        ) from None
+    return name
+
+
+def resolve(
+    settings: ProgramSettings,
+    *,
+    store: str,
+    store_id: int,
+    currency: str | None,
+    decimals: int | None,
+    timezone: str | None,
+    program_created_at: datetime,
+) -> Program:
+    """Fill in the store-dependent defaults. Naive ``starts_at`` is store-local time."""
+    given = settings.model_fields_set
+    sources = {
+        name: ("config" if name in given else "default") for name in type(settings).model_fields
+    }
+    zone = _store_zone(store, timezone)
+    places = decimals if decimals is not None else default_decimals(currency)
+    if places < 0 or places > 8:
+        raise ConfigError(f"store {store!r} reports {places} currency decimals; expected 0 to 8.")
+    if settings.point_value is None:
+        point_value = default_point_value(places)
+        sources["point_value"] = "currency"
+    else:
+        point_value = settings.point_value
+    if settings.starts_at is None:
+        starts_at = program_created_at.astimezone(UTC)
+        sources["starts_at"] = "program start"
+    elif settings.starts_at.tzinfo is None:
+        starts_at = settings.starts_at.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    else:
+        starts_at = settings.starts_at.astimezone(UTC)
+    return Program(
+        store=store,
+        store_id=store_id,
+        currency=(currency or "").upper(),
+        decimals=places,
+        timezone=zone,
+        starts_at=starts_at,
+        point_value=point_value,
+        welcome_points=settings.welcome_points,
+        second_purchase_points=settings.second_purchase_points,
+        cashback_percent=settings.cashback_percent,
+        cashback_from_order=settings.cashback_from_order,
+        cashback_base=settings.cashback_base,
+        earn_statuses=frozenset(settings.earn_statuses),
+        guests_earn=settings.guests_earn,
+        pending_days=settings.pending_days,
+        expiry_months=settings.expiry_months,
+        inactivity_expiry_months=settings.inactivity_expiry_months,
+        min_redeem_points=settings.min_redeem_points,
+        coupon_valid_days=settings.coupon_valid_days,
+        refund_expired_coupons=settings.refund_expired_coupons,
+        sources=sources,
+    )
+
+
+__all__ = [
+    "MAX_POINTS",
+    "Program",
+    "ProgramSettings",
+    "default_decimals",
+    "default_point_value",
+    "parse_settings",
+    "resolve",
+]
