@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from cli import analytics as analytics_cmd
+from cli import campaign
 from cli import demo as demo_cmd
 from cli import loyalty as loyalty_cmd
 from cli import samplestore as samplestore_cmd
@@ -44,6 +45,7 @@ app.command("rfm")(analytics_cmd.rfm)
 app.command("report")(analytics_cmd.report)
 app.add_typer(samplestore_cmd.app, name="sample-store")
 app.add_typer(loyalty_cmd.app, name="loyalty")
+app.add_typer(campaign.app, name="campaign")
 
 
 @app.callback()

@@ -7,7 +7,7 @@ database refuses it too (triggers from migration 0002). A balance is a sum of en
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from connector import BazgashtError, ConfigError
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger
-from loyalty.rules import MANUAL, NewEntry, manual_key
+from loyalty.rules import NewEntry, manual_key
 from loyalty.settings import MAX_POINTS, Program
 
 
@@ -162,14 +162,6 @@ def grant(
             )
         ).scalar_one()
     return Entry(stored, key, 1, identity, points, "manual", reason, None, None, None, now, now)
-
-
-def is_manual(key: str) -> bool:
-    return key.startswith(MANUAL + ":")
-
-
-def sum_points(entries: Iterable[Entry]) -> int:
-    return sum(e.points for e in entries)
 
 
 __all__ = [

@@ -41,7 +41,6 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from connector import (
     BadRequestError,
     BazgashtError,
-    ConfigError,
     Coupon,
     InvalidResponseError,
     NotFoundError,
@@ -357,7 +356,17 @@ def _create_or_find(client: CouponApi, program: Program, r: Redemption) -> Coupo
 def issue(
     engine: Engine, client: CouponApi, program: Program, redemption_id: int, now: datetime
 ) -> Redemption:
-    """Steps 2 and 3 for one pending redemption; returns it as it now stands."""
+    """Steps 2 and 3 for one pending redemption; returns it as it now stands.
+
+    One process at a time issues a store's coupons (its ``coupons`` lock): the code lookup
+    and the creation must not interleave with another process doing the same."""
+    with ledger_lock(engine, program.store, purpose="coupons"):
+        return _issue(engine, client, program, redemption_id, now)
+
+
+def _issue(
+    engine: Engine, client: CouponApi, program: Program, redemption_id: int, now: datetime
+) -> Redemption:
     r = get_redemption(engine, redemption_id)
     if r.status != "pending":
         return r
@@ -577,14 +586,6 @@ def check_coupons(
                 )
         result.expired += 1
     return result
-
-
-def parse_points(text: str) -> int:
-    try:
-        value = int(text.replace(",", "").replace("_", "").strip())
-    except ValueError:
-        raise ConfigError(f"points must be a whole number, not {text!r}") from None
-    return value
 
 
 __all__ = [

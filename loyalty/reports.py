@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from connector import ConfigError, normalize_email
 from connector._schema import customers, guests, orders
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.identity import account_email_map
 from loyalty.ledger import Entry, entries_of
 from loyalty.reconcile import Facts, _open_scratch, _orders_of, _outcomes, _phase_one
 from loyalty.redeem import availability
@@ -26,9 +27,11 @@ from loyalty.rules import (
     REDEEM,
     SECOND,
     WELCOME,
+    AccountFacts,
     CashbackRate,
     Outcome,
     family,
+    owner_of,
 )
 from loyalty.settings import Program
 
@@ -93,9 +96,6 @@ def resolve_customer(conn: Connection, program: Program, text: str) -> str:
 
 def _owner(conn: Connection, program: Program, identity: str) -> str:
     """``loyalty.rules.owner_of`` with only the accounts that matter loaded."""
-    from loyalty.identity import account_email_map
-    from loyalty.rules import AccountFacts, owner_of
-
     kind, _, rest = identity.partition(":")
     c = customers.c
     conditions = []
@@ -110,8 +110,6 @@ def _owner(conn: Connection, program: Program, identity: str) -> str:
         conditions.append(c.email == rest)
     if not conditions:
         return identity
-    from sqlalchemy import or_
-
     rows = conn.execute(
         select(c.wc_id, c.email, c.role, c.deleted_at.is_not(None), c.created_at).where(
             c.store_id == program.store_id, or_(*conditions)

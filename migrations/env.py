@@ -6,6 +6,7 @@ from alembic import context
 
 import loyalty._schema  # noqa: F401  # registers the loyalty tables on the same metadata
 from connector._schema import metadata
+from loyalty.campaigns import _schema as _campaign_tables  # noqa: F401  # registers them too
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `migrate()` runs migrations

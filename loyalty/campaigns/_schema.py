@@ -1,0 +1,74 @@
+"""Retention campaigns' tables, on the mirror's metadata (created by migration 0003).
+
+* ``campaigns`` — one row per campaign of a store: who it targets (``audience``), what each
+  customer gets (``discount_type`` ``percent`` | ``fixed_cart`` and ``amount``: the percent or
+  the fixed amount), for how long, the hold-out share, and whether it is ``active`` or
+  ``paused``. ``salt`` is random per campaign: coupon codes stay unique even if the database
+  is rebuilt.
+* ``campaign_members`` — one row per (campaign, identity), ever: UNIQUE(campaign_id,
+  identity) is what makes "one coupon per customer per campaign" hold across crashes and
+  re-runs. ``status``: ``pending`` (recorded, coupon maybe not on the store yet) →
+  ``issued``; ``failed`` when the store refused the coupon for good; ``holdout`` for the
+  control group (``holdout`` true, never a coupon).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from connector._schema import Money, UTCDateTime, metadata
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_id", Integer, ForeignKey("stores.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("audience", String(100), nullable=False),
+    Column("discount_type", String(20), nullable=False),  # percent | fixed_cart
+    Column("amount", Money, nullable=False),  # the percent, or the fixed amount
+    Column("valid_days", Integer, nullable=False),
+    Column("min_spend", Money),
+    Column("holdout_percent", Integer, nullable=False),  # 0–90
+    Column("status", String(20), nullable=False),  # active | paused
+    Column("salt", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_run_at", UTCDateTime),
+    UniqueConstraint("store_id", "name", name="uq_campaigns_store_name"),
+)
+
+campaign_members = Table(
+    "campaign_members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("identity", String(400), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("holdout", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | issued | failed | holdout
+    Column("code", String(64)),  # lower-case; None for hold-out members
+    Column("coupon_id", BigInteger),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("issued_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("campaign_id", "identity", name="uq_campaign_members_identity"),
+    Index("ix_campaign_members_status", "campaign_id", "status"),
+    Index("ix_campaign_members_code", "code"),
+)
+
+CAMPAIGN_TABLES = (campaigns, campaign_members)
+
+__all__ = ["CAMPAIGN_TABLES", "campaign_members", "campaigns"]
