@@ -122,6 +122,10 @@ def demo(
         report_path = write_report(engine, store_id, folder / "report.html", now)
         console.print(f"6. The HTML report (open it in a browser): {report_path}")
         context.close()
+        console.print(
+            "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
+        )
+        _campaign_dry_run(config_path)
     console.print(
         f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
@@ -133,6 +137,27 @@ def demo(
         "--secret-env MYSHOP_SECRET"
     )
     console.print("                   bazgasht store check myshop && bazgasht sync")
+
+
+def _campaign_dry_run(config_path: Path) -> None:
+    # The same command a shop owner would type; imported here because cli.main imports us.
+    from cli.main import run
+
+    run(
+        [
+            "--config",
+            str(config_path),
+            "campaign",
+            "create",
+            "win-back",
+            DEMO_STORE,
+            "--audience",
+            "segment:at_risk",
+            "--discount",
+            "15%",
+            "--dry-run",
+        ]
+    )
 
 
 def _tour_loyalty(run: StoreRun, tour: DemoTour, console: Console) -> None:
