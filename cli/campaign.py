@@ -27,6 +27,7 @@ from loyalty.campaigns import (
     TEMPLATES,
     Campaign,
     CampaignSpec,
+    Preview,
     campaign_results,
     create_campaign,
     export_rows,
@@ -119,6 +120,26 @@ def _store_info(context: AppContext, store_id: int) -> StoreInfo:
         return store_info(conn, store_id)
 
 
+def print_preview(name: str, found: Preview, info: StoreInfo) -> None:
+    """What a dry run shows: audience, who would get a coupon, the most it can cost."""
+    typer.echo(
+        f"{name} (dry run): audience of {found.audience}; {found.would_get_coupon} would "
+        f"get a coupon, {found.holdout} held out, {found.no_email} without an e-mail, "
+        f"{found.already_members} already members."
+    )
+    if found.max_cost is not None:
+        typer.echo(
+            f"Most it can cost: {format_money(found.max_cost, info.currency, info.decimals)}"
+        )
+    else:
+        typer.echo(
+            "Most it can cost: no fixed cap (a percentage); at each customer's average "
+            f"order: {format_money(found.estimated_cost, info.currency, info.decimals)}"
+        )
+    for email in found.sample:
+        typer.echo(f"  {email}")
+
+
 def _offer(c: Campaign, info: StoreInfo) -> str:
     if c.discount_type == "percent":
         return f"{c.amount.normalize():f}%"
@@ -190,22 +211,7 @@ def create_cmd(
         if as_json:
             _echo_json({"campaign": name, "dry_run": True, **found.as_dict()})
             return
-        typer.echo(
-            f"{name} (dry run): audience of {found.audience}; {found.would_get_coupon} would "
-            f"get a coupon, {found.holdout} held out, {found.no_email} without an e-mail, "
-            f"{found.already_members} already members."
-        )
-        if found.max_cost is not None:
-            typer.echo(
-                f"Most it can cost: {format_money(found.max_cost, info.currency, info.decimals)}"
-            )
-        else:
-            typer.echo(
-                "Most it can cost: no fixed cap (a percentage); at each customer's average "
-                f"order: {format_money(found.estimated_cost, info.currency, info.decimals)}"
-            )
-        for email in found.sample:
-            typer.echo(f"  {email}")
+        print_preview(name, found, info)
         return
     create_campaign(engine, store_id, spec, now)
     _run(context, store_name, store_id, name, now, program, as_json)

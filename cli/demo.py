@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,11 +19,12 @@ import platformdirs
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from cli._config import Config, StoreConfig, save_config
 from cli._context import AppContext, app_context, stdout_console
 from cli.analytics import headline
+from cli.campaign import print_preview
 from cli.sync import StoreRun, _sync_one
 from connector._check import check_store
 from connector._client import WooClient
@@ -30,6 +32,8 @@ from connector._facts import remember_facts
 from connector._schema import customers, from_units, guests, orders, quarantine
 from loyalty import DemoTour, demo_tour
 from loyalty.analytics import write_report
+from loyalty.analytics.queries import store_info
+from loyalty.campaigns import CampaignSpec, preview
 
 DEMO_STORE = "demo"
 DEMO_LOYALTY: dict[str, Any] = {"starts_at": "2000-01-01T00:00:00+00:00"}
@@ -121,11 +125,11 @@ def demo(
         console.print(headline(engine, store_id, now))
         report_path = write_report(engine, store_id, folder / "report.html", now)
         console.print(f"6. The HTML report (open it in a browser): {report_path}")
-        context.close()
         console.print(
             "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
         )
-        _campaign_dry_run(config_path)
+        _campaign_dry_run(engine, store_id, now)
+        context.close()
     console.print(
         f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
@@ -139,25 +143,14 @@ def demo(
     console.print("                   bazgasht store check myshop && bazgasht sync")
 
 
-def _campaign_dry_run(config_path: Path) -> None:
-    # The same command a shop owner would type; imported here because cli.main imports us.
-    from cli.main import run
-
-    run(
-        [
-            "--config",
-            str(config_path),
-            "campaign",
-            "create",
-            "win-back",
-            DEMO_STORE,
-            "--audience",
-            "segment:at_risk",
-            "--discount",
-            "15%",
-            "--dry-run",
-        ]
+def _campaign_dry_run(engine: Engine, store_id: int, now: datetime) -> None:
+    spec = CampaignSpec(
+        name="win-back", audience="segment:at_risk", discount_type="percent", amount=Decimal(15)
     )
+    found = preview(engine, store_id, spec, now)
+    with engine.connect() as conn:
+        info = store_info(conn, store_id)
+    print_preview(spec.name, found, info)
 
 
 def _tour_loyalty(run: StoreRun, tour: DemoTour, console: Console) -> None:
