@@ -25,12 +25,13 @@ from cli._config import Config, StoreConfig, save_config
 from cli._context import AppContext, app_context, stdout_console
 from cli.analytics import headline
 from cli.campaign import print_preview
-from cli.sync import StoreRun, _sync_one
+from cli.loyalty import print_demo_tour
+from cli.sync import _sync_one
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
 from connector._schema import customers, from_units, guests, orders, quarantine
-from loyalty import DemoTour, demo_tour
+from loyalty import demo_tour
 from loyalty.analytics import write_report
 from loyalty.analytics.queries import store_info
 from loyalty.campaigns import CampaignSpec, preview
@@ -119,7 +120,8 @@ def demo(
         now = datetime.now(UTC)
         with WooClient(creds) as client:
             tour = demo_tour(engine, client, DEMO_STORE, DEMO_LOYALTY, now)
-        _tour_loyalty(run, tour, console)
+        console.print("\n[bold]4.[/] ", end="")
+        print_demo_tour(console, tour, appended=run.loyalty.reconcile.appended)
         store_id = context.store_id(DEMO_STORE)
         console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
         console.print(headline(engine, store_id, now))
@@ -151,31 +153,6 @@ def _campaign_dry_run(engine: Engine, store_id: int, now: datetime) -> None:
     with engine.connect() as conn:
         info = store_info(conn, store_id)
     print_preview(spec.name, found, info)
-
-
-def _tour_loyalty(run: StoreRun, tour: DemoTour, console: Console) -> None:
-    appended = run.loyalty.reconcile.appended
-    program = tour.program
-    console.print(
-        f"\n[bold]4. Loyalty[/]: the sync's reconciliation wrote {appended} ledger entries "
-        f"(welcome {program.welcome_points}, second purchase {program.second_purchase_points}, "
-        f"{program.cashback_percent} % cashback; 1 point = {program.point_value} "
-        f"{program.currency})."
-    )
-    table = Table("customer", "points", "worth", title="Top balances")
-    for row in tour.top:
-        table.add_row(row.name or row.email or row.identity, f"{row.balance:,}", f"{row.value:,}")
-    console.print(table)
-    if tour.redemption is not None and tour.customer is not None and tour.after is not None:
-        r = tour.redemption
-        console.print(
-            f"   Redeemed {r.points:,} points of {tour.customer.name or r.email} as coupon "
-            f"[bold]{r.code}[/] ({r.amount} {program.currency}, {r.status}, created on the "
-            f"store over its REST API); available {tour.customer.available:,} → "
-            f"{tour.after.available:,}."
-        )
-    elif tour.error:
-        console.print(f"   Redemption failed: {tour.error}")
 
 
 def _tour_mirror(context: AppContext, console: Console) -> None:

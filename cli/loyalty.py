@@ -585,13 +585,15 @@ def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = F
 # --------------------------------------------------------------------------- the demo
 
 
-def print_demo_tour(console: Console, tour: DemoTour) -> None:
-    """The loyalty part of ``bazgasht demo``."""
+def print_demo_tour(console: Console, tour: DemoTour, appended: int | None = None) -> None:
+    """The loyalty part of ``bazgasht demo``; ``appended``: entries an earlier run (the
+    sync's) wrote, when the tour's own reconciliation found the ledger already up to date."""
     program = tour.program
     run = tour.run.reconcile
     console.print(
-        f"Loyalty: {run.appended} ledger entries from the store's history "
-        f"({run.identities} customers; cashback {program.cashback_percent}%, welcome "
+        f"Loyalty: {appended if appended is not None else run.appended} ledger entries from "
+        "the store's history "
+        f"(cashback {program.cashback_percent}%, welcome "
         f"{program.welcome_points}, second purchase {program.second_purchase_points})."
     )
     table = Table(

@@ -27,7 +27,7 @@ def test_demo_runs_end_to_end_in_its_own_folder(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "Synced over HTTP with OAuth 1.0a: 300 orders" in out
-    assert "Top balances" in out and "Redeemed" in out and "as coupon bz-" in out
+    assert "Top balances" in out and "Redeemed" in out and ": coupon bz-" in out
     assert "Repeat purchase rate" in out and "Budget advice" in out
     assert "win-back (dry run): audience of" in out
     report = (tmp_path / "d" / "report.html").read_text()
