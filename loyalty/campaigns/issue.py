@@ -36,7 +36,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -62,6 +62,9 @@ from loyalty.campaigns.audiences import (
     parse_audience,
     select_audience,
 )
+
+# One coupon look-up for redemptions and campaigns: same code discipline, same answers.
+from loyalty.redeem import ALREADY_EXISTS, CouponApi, find_coupon
 from loyalty.settings import Program
 
 log = logging.getLogger("bazgasht.campaigns")
@@ -69,34 +72,8 @@ log = logging.getLogger("bazgasht.campaigns")
 CRASH_ENV = "BAZGASHT_TEST_CAMPAIGN_CRASH_AT"
 CRASH_AFTER_ENV = "BAZGASHT_TEST_CAMPAIGN_CRASH_AFTER"
 META_KEY = "_bazgasht_campaign_member"
-ALREADY_EXISTS = "woocommerce_rest_coupon_code_already_exists"
 DISCOUNT_TYPES = ("percent", "fixed_cart")
 MAX_HOLDOUT = 90
-
-
-class CouponApi(Protocol):
-    """What issuing needs of a store client (``connector.WooClient`` provides it)."""
-
-    store: str
-
-    def get(self, path: str, params: Any = None) -> Any: ...
-
-    def post(self, path: str, json: Any) -> Any: ...
-
-
-def find_coupon(client: CouponApi, code: str) -> Coupon | None:
-    """The store's coupon with this code, if any (``GET coupons?code=``), as loyalty
-    redemptions look theirs up."""
-    found = client.get("coupons", {"code": code})
-    if not isinstance(found, list):
-        raise InvalidResponseError(
-            "expected a list of coupons", store=client.store, url="coupons", status=200
-        )
-    for item in found:
-        coupon = Coupon.model_validate(item)
-        if coupon.code.lower() == code.lower():
-            return coupon
-    return None
 
 
 class CampaignError(BazgashtError):
