@@ -110,6 +110,14 @@ def _store(context: AppContext, name: str | None) -> str:
     return context.pick_stores([name] if name else None, False)[0]
 
 
+def _open(ctx: typer.Context, store: str | None) -> tuple[AppContext, str, Program, datetime]:
+    """What a one-store command starts with: the context, the store, its program, the clock."""
+    context = app_context(ctx)
+    now = _now(ctx)
+    name = _store(context, store)
+    return context, name, _program(context, name, now), now
+
+
 def _program(context: AppContext, name: str, now: datetime) -> Program:
     return load_program(context.engine(), name, context.store(name).loyalty, now)
 
@@ -237,10 +245,7 @@ def redeem_cmd(
 
     Example: bazgasht loyalty redeem sofia@example.com 500
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, now = _open(ctx, store)
     amount = _points(points)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -281,10 +286,7 @@ def coupons_cmd(
 
     Example: bazgasht loyalty coupons --status pending
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, _clock = _open(ctx, store)
     found = redemptions(context.engine(), program, status)
     if as_json:
         _echo_json({"store": name, "redemptions": [r.as_dict() for r in found]})
@@ -311,10 +313,7 @@ def balance_cmd(
 
     Example: bazgasht loyalty balance sofia@example.com
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, _name, program, now = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
     report = balance_report(context.engine(), program, identity, now)
@@ -357,10 +356,7 @@ def history_cmd(
 
     Example: bazgasht loyalty history 42
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, _name, program, _clock = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
     entries = history(context.engine(), program, identity)
@@ -416,10 +412,7 @@ def grant_cmd(
     Examples: bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
               bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, _name, program, now = _open(ctx, store)
     amount = _points(points)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -442,10 +435,7 @@ def top_cmd(
 
     Example: bazgasht loyalty top --limit 50
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, _clock = _open(ctx, store)
     rows = top(context.engine(), program, limit)
     if as_json:
         _echo_json(
@@ -485,10 +475,7 @@ def expiring_cmd(
     """
     if output not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {output!r}")
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, now = _open(ctx, store)
     window = _parse_within(within)
     rows = expiring(context.engine(), program, now, window)
     if output == "json":
@@ -522,10 +509,7 @@ def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = Fa
 
     Example: bazgasht loyalty verify myshop
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, now = _open(ctx, store)
     report = verify(context.engine(), program, now)
     if as_json:
         _echo_json(report.as_dict())
@@ -557,10 +541,7 @@ def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = F
 
     Example: bazgasht loyalty summary
     """
-    context = app_context(ctx)
-    now = _now(ctx)
-    name = _store(context, store)
-    program = _program(context, name, now)
+    context, name, program, now = _open(ctx, store)
     s = summary(context.engine(), program, now)
     if as_json:
         _echo_json(s.as_dict())

@@ -23,6 +23,7 @@ from connector.samplestore._data import (
     ROLES,
     STATUSES,
     CouponRecord,
+    PersonCard,
     Refund,
     StoreData,
     gravatar,
@@ -104,6 +105,22 @@ def _links(site: Site, kind: str, object_id: int, **extra: str) -> dict[str, lis
 
 
 # ----------------------------------------------------------------------------- orders
+
+
+def _address(card: PersonCard) -> dict[str, str]:
+    """An order's address block up to the country (orders list ``state`` before ``postcode``;
+    customers use another order, so ``render_customer`` spells its own)."""
+    return {
+        "first_name": card.first_name,
+        "last_name": card.last_name,
+        "company": card.company,
+        "address_1": card.address_1,
+        "address_2": card.address_2,
+        "city": card.city,
+        "state": card.state,
+        "postcode": card.postcode,
+        "country": card.country,
+    }
 
 
 def render_order(data: StoreData, site: Site, row: int, dp: int | None = None) -> dict[str, Any]:
@@ -199,31 +216,9 @@ def render_order(data: StoreData, site: Site, row: int, dp: int | None = None) -
         "total_tax": zero,
         "customer_id": customer_id,
         "order_key": key,
-        "billing": {
-            "first_name": card.first_name,
-            "last_name": card.last_name,
-            "company": card.company,
-            "address_1": card.address_1,
-            "address_2": card.address_2,
-            "city": card.city,
-            "state": card.state,
-            "postcode": card.postcode,
-            "country": card.country,
-            "email": billing_email,
-            "phone": card.phone,
-        },
-        "shipping": {
-            "first_name": card.first_name,
-            "last_name": card.last_name,
-            "company": card.company,
-            "address_1": card.address_1,
-            "address_2": card.address_2,
-            "city": card.city,
-            "state": card.state,
-            "postcode": card.postcode,
-            "country": card.country,
-            "phone": card.phone,
-        },
+        # WooCommerce's key order: the address, then (billing only) e-mail, then phone.
+        "billing": {**_address(card), "email": billing_email, "phone": card.phone},
+        "shipping": {**_address(card), "phone": card.phone},
         "payment_method": method.id if method else "",
         "payment_method_title": method.title if method else "",
         "transaction_id": transaction,
