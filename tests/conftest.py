@@ -20,7 +20,9 @@ from sqlalchemy import Engine, create_engine, text
 from connector import open_database
 from connector._db import normalize_url
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "woocommerce"
+#: Real WooCommerce responses and webhook deliveries, copied into the repository from the
+#: shared recordings (see tests/fixtures/woocommerce/README.md): a clone needs nothing beside it.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "woocommerce"
 PG_SERVER = os.environ.get("BAZGASHT_TEST_POSTGRES", "").strip()
 
 
