@@ -149,6 +149,7 @@ PHP
 
 echo "== 3/5 install WordPress, WooCommerce and the plugin"
 php "$here/install-site.php" "$dir/wordpress" "$url" "$backend" "$store" "$dir/e2e.env"
+echo "E2E_DB=$db" >>"$dir/e2e.env"
 
 echo "== 4/5 server on $url"
 # Several workers: a page that calls the backend, which calls back into this site's REST
