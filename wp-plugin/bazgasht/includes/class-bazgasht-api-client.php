@@ -255,9 +255,9 @@ final class Bazgasht_Api_Client {
 	 * @throws Bazgasht_Api_Exception On failure.
 	 */
 	private function call( $method, $path, array $query, $payload, $timeout ) {
+		// Plain json_encode: this class runs without WordPress; the payload is numbers and a UUID.
+		$body      = null === $payload ? '' : (string) json_encode( $payload ); // phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode
 		$canonical = Bazgasht_Request_Signer::canonical_query( $query );
-		// Plain json_encode: this class runs without WordPress; the payload is ASCII numbers and a UUID.
-		$body    = null === $payload ? '' : (string) json_encode( $payload ); // phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode
 		$headers   = $this->signer->headers( $method, $path, $canonical, $body, (int) call_user_func( $this->clock ), (string) call_user_func( $this->nonces ) );
 
 		$headers['Accept'] = 'application/json';
