@@ -83,6 +83,22 @@ final class Bazgasht_Formatter {
 	}
 
 	/**
+	 * A date as the site formats it, in this formatter's digits.
+	 *
+	 * Persian digits are "Arabic numbers" to the Unicode bidirectional algorithm, which does
+	 * not join them across "-": in right-to-left text 2026-05-01 would read 01-05-2026. So
+	 * the date is wrapped in a first-strong isolate (U+2068 … U+2069): digits and
+	 * separators keep their order, and a date with Persian month names stays right to left.
+	 *
+	 * @param string $text Formatted date.
+	 * @return string
+	 */
+	public function date( $text ) {
+		$text = $this->digits( $text );
+		return $this->persian ? "\u{2068}" . $text . "\u{2069}" : $text;
+	}
+
+	/**
 	 * A whole number, grouped by thousands: 1240 is "1,240" (or "۱٬۲۴۰").
 	 *
 	 * @param int|string $number An integer, or a string of digits with an optional minus.

@@ -691,7 +691,7 @@ class Bazgasht_Storefront {
 	 */
 	private function date( $timestamp, $with_time = false ) {
 		$format = get_option( 'date_format' ) . ( $with_time ? ' ' . get_option( 'time_format' ) : '' );
-		return $this->formatter->digits( (string) wp_date( $format, $timestamp ) );
+		return $this->formatter->date( (string) wp_date( $format, $timestamp ) );
 	}
 
 	/**

@@ -364,6 +364,10 @@ final class StorefrontTest extends TestCase {
 		$html    = $persian->cart_box_html( self::USER, 'cart' );
 		$this->assertStringContainsString( 'شما ۱٬۲۴۰ امتیاز به ارزش ۱٬۲۴۰ تومان دارید.', $html );
 		$this->assertStringContainsString( 'استفاده کنید', $html );
+		$GLOBALS['bazgasht_test']['user_meta'][ self::USER ]['bazgasht_loyalty'] = Bazgasht_Test_Data::meta();
+		$this->transport->fail( 'down' );
+		$page = $this->storefront( new Bazgasht_Formatter( '٬', '٫', true, '%2$s %1$s' ) )->points_page_html( self::USER );
+		$this->assertStringContainsString( "تا \u{2068}۲۰۲۶-۰۵-۰۱ ۱۰:۰۰\u{2069}؛ ممکن است به‌روز نباشد.", $page, 'dates keep their order in RTL' );
 		$this->assertSame( '<p class="bazgasht-earn">با این خرید ۱۸٬۷۰۰ امتیاز می‌گیرید.</p>', $persian->earn_line_html( new Bazgasht_Test_Product( '935000' ) ) );
 	}
 

@@ -39,6 +39,15 @@ final class FormatterTest extends TestCase {
 	}
 
 	/**
+	 * Dates: Persian digits inside a first-strong isolate, so right-to-left text keeps
+	 * 2026-05-01 in order; untouched otherwise.
+	 */
+	public function test_dates() {
+		$this->assertSame( "\u{2068}۲۰۲۶-۰۵-۰۱ ۱۰:۰۰\u{2069}", ( new Bazgasht_Formatter( ',', '.', true ) )->date( '2026-05-01 10:00' ) );
+		$this->assertSame( '2026-05-01', ( new Bazgasht_Formatter() )->date( '2026-05-01' ) );
+	}
+
+	/**
 	 * Which locales get Persian digits.
 	 */
 	public function test_locale_choice() {
