@@ -1,7 +1,6 @@
 <?php
 /**
  * Plugin Name:       Bazgasht loyalty
- * Plugin URI:        https://github.com/bazgasht/bazgasht
  * Description:       Shows customers the loyalty points Bazgasht keeps for them (My Account, cart, checkout, product pages) and lets them spend points as a coupon.
  * Version:           0.1.0
  * Requires at least: 6.2
