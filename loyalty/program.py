@@ -3,7 +3,6 @@ us (currency, decimals, timezone) and the moment the program was created."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -23,20 +22,18 @@ def store_id_of(conn: Connection, store: str) -> int:
     return int(found)
 
 
-def ensure_program(conn: Connection, store_id: int, now: datetime) -> tuple[datetime, str]:
-    """The program's creation time and salt, creating the program row on first use."""
+def ensure_program(conn: Connection, store_id: int, now: datetime) -> datetime:
+    """The program's creation time, creating the program row on first use."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
         insert(loyalty_programs)
-        .values(store_id=store_id, created_at=now, salt=secrets.token_hex(8))
+        .values(store_id=store_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["store_id"])
     )
-    row = conn.execute(
-        select(loyalty_programs.c.created_at, loyalty_programs.c.salt).where(
-            loyalty_programs.c.store_id == store_id
-        )
-    ).one()
-    return row[0], row[1]
+    created: datetime = conn.execute(
+        select(loyalty_programs.c.created_at).where(loyalty_programs.c.store_id == store_id)
+    ).scalar_one()
+    return created
 
 
 def load_program(
@@ -64,7 +61,7 @@ def load_program(
                 f"store {store!r} has no data yet: run `bazgasht sync {store}` first."
             )
         if create:
-            created, _salt = ensure_program(conn, row.id, now)
+            created = ensure_program(conn, row.id, now)
         else:
             created = (
                 conn.execute(
@@ -93,13 +90,4 @@ def load_program(
         return run(conn)
 
 
-def program_salt(conn: Connection, store_id: int) -> str:
-    salt = conn.execute(
-        select(loyalty_programs.c.salt).where(loyalty_programs.c.store_id == store_id)
-    ).scalar()
-    if salt is None:
-        raise ConfigError("the loyalty program of this store has not been started yet")
-    return str(salt)
-
-
-__all__ = ["ensure_program", "load_program", "program_salt", "store_id_of"]
+__all__ = ["ensure_program", "load_program", "store_id_of"]
