@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine, select
 
-from cli._config import Config, StoreConfig, database_url, load_config
+from cli._config import Config, StoreConfig, database_url, default_database_url, load_config
 from connector import ConfigError, open_database
 from connector._schema import stores
 
@@ -41,7 +41,9 @@ class AppContext:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_database(self.database_url)
+            url = self.database_url
+            # The default data folder is Bazgasht's own: it is kept private too.
+            self._engine = open_database(url, own_folder=url == default_database_url())
         return self._engine
 
     def store(self, name: str) -> StoreConfig:

@@ -67,7 +67,7 @@ def demo(
     folder = directory or default_demo_dir()
     if folder.exists():
         shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, mode=0o700)  # its database holds (made-up) customers' data
     console = stdout_console()
     started = time.monotonic()
     console.print(
