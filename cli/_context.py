@@ -26,12 +26,21 @@ class AppContext:
     config_path: Path
     debug: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: The path was named by --config or BAZGASHT_CONFIG: it must exist (a typo is not "no
+    #: stores"). The default path may be missing: that is a new installation.
+    config_explicit: bool = False
     _config: Config | None = None
     _engine: Engine | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            if self.config_explicit and not self.config_path.exists():
+                raise ConfigError(
+                    f"the config file {self.config_path} does not exist (named by --config or "
+                    "BAZGASHT_CONFIG). Fix the path, or create it with "
+                    f"`bazgasht --config {self.config_path} init`."
+                )
             self._config = load_config(self.config_path)
         return self._config
 
@@ -81,7 +90,9 @@ class AppContext:
         with self.engine().connect() as conn:
             found = conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
         if found is None:
-            raise ConfigError(f"store {name!r} has no data yet: run `bazgasht sync {name}` first.")
+            raise ConfigError(
+                f"store {name!r} has no data yet: run `bazgasht sync --store {name}` first."
+            )
         return int(found)
 
     def close(self) -> None:

@@ -12,7 +12,6 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +23,16 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from cli._context import AppContext, app_context
+from cli._options import (
+    Format,
+    FormatOpt,
+    JsonOpt,
+    Rows,
+    RowsFormatOpt,
+    StoreOpt,
+    TableOrJson,
+    output_format,
+)
 from loyalty.analytics import (
     DEFAULT_STATUSES,
     SEGMENTS,
@@ -56,25 +65,15 @@ from loyalty.analytics.present import TREND_KEYS, metrics_json
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
 
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
 # --- shared options ----------------------------------------------------------------------------
 
-StoreArg = Annotated[
-    str | None,
-    typer.Argument(metavar="STORE", help="The store (default: the only one configured)."),
-]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
+        metavar="DATE",
         help="The moment the report describes: YYYY-MM-DD (its midnight, store time) or an "
-        "ISO time. Default: now.",
+        "ISO time; not in the future. Default: now.",
     ),
 ]
 CalendarOpt = Annotated[
@@ -84,13 +83,12 @@ CalendarOpt = Annotated[
 StatusesOpt = Annotated[
     str,
     typer.Option(
-        "--statuses", help="Order statuses that count, comma-separated.", show_default=True
+        "--statuses",
+        metavar="LIST",
+        help="Order statuses that count, comma-separated.",
+        show_default=True,
     ),
 ]
-FormatOpt = Annotated[
-    OutputFormat, typer.Option("--format", help="A table for people, JSON or CSV for machines.")
-]
-SpendOpt = Annotated[str | None, typer.Option(metavar="AMOUNT")]
 ACQUISITION_HELP = "Acquisition marketing spend of the period (gives CAC)."
 RETENTION_HELP = "Retention marketing spend of the period (gives cost per returning customer)."
 
@@ -153,15 +151,18 @@ class _Target:
 
 def metrics(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     from_: Annotated[
         str | None,
         typer.Option(
-            "--from", help="First day of the period (YYYY-MM-DD; Jalali when the year < 1700)."
+            "--from",
+            metavar="DATE",
+            help="First day of the period (YYYY-MM-DD; Jalali when the year < 1700).",
         ),
     ] = None,
     to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (included).")
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Last day of the period (included)."),
     ] = None,
     period: Annotated[
         PeriodKind,
@@ -179,24 +180,31 @@ def metrics(
     active_days: Annotated[
         int,
         typer.Option(
-            "--active-days", min=1, max=3650, help="A customer is active with an order this recent."
+            "--active-days",
+            metavar="DAYS",
+            min=1,
+            max=3650,
+            help="A customer is active with an order this recent.",
         ),
     ] = 365,
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Retention metrics of a period, the previous one, the trend and budget advice.
+    """Retention metrics of a period, with trend and advice.
 
-    Without --from/--to the period is the last complete month (quarter, year) before --as-of.
-    Definitions of every metric: docs/metrics.md.
+    Repeat purchase rate, frequency, AOV, CRR, churn, activation, ARPU, CLV, CAC and budget
+    advice. Without --from/--to the period is the last complete month (quarter, year) before
+    --as-of. Definitions of every metric: docs/metrics.md.
 
+    \b
     Examples:
-
       bazgasht metrics
-
-      bazgasht metrics myshop --period quarter --acquisition-spend 5000 --retention-spend 1500
-
-      bazgasht metrics --calendar jalali --from 1403-01-01 --to 1403-12-30 --format json
+      bazgasht metrics --store myshop --period quarter \\
+          --acquisition-spend 5000 --retention-spend 1500
+      bazgasht metrics --calendar jalali --from 1403-01-01 --to 1403-12-30 \\
+          --format json
     """
+    out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     request = MetricsRequest(
         as_of=target.as_of,
@@ -211,9 +219,9 @@ def metrics(
         point_value=target.point_value(),
     )
     report = compute_metrics(target.engine, target.store_id, request)
-    if fmt is OutputFormat.JSON:
+    if out is Format.JSON:
         typer.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
+    elif out is Format.CSV:
         typer.echo(_metrics_csv(report), nl=False)
     else:
         _console().print(render_metrics(report))
@@ -402,32 +410,38 @@ def _csv_cell(value: Any) -> str:
 
 def cohorts(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     months: Annotated[
-        int, typer.Option("--months", min=1, max=120, help="How many monthly cohorts to show.")
+        int,
+        typer.Option(
+            "--months", metavar="N", min=1, max=120, help="How many monthly cohorts to show."
+        ),
     ] = 12,
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Monthly cohorts: of the customers whose first order fell in a month, the share who
-    ordered again 1, 2, 3 … months later (month 0 is 100 %).
+    """Monthly cohorts of first-time customers and who came back.
 
+    Of the customers whose first order fell in a month, the share who ordered again 1, 2,
+    3 … months later (month 0 is 100 %).
+
+    \b
     Examples:
-
       bazgasht cohorts
-
-      bazgasht cohorts myshop --months 24 --calendar jalali --format csv > cohorts.csv
+      bazgasht cohorts --months 24 --calendar jalali --format csv > cohorts.csv
     """
+    out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     with open_analysis(
         target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
     ) as analysis:
         table = cohort_table(analysis.counted, target.info.zone, calendar, months)
-    if fmt is OutputFormat.JSON:
+    if out is Format.JSON:
         typer.echo(json.dumps(cohorts_json(table), indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
+    elif out is Format.CSV:
         typer.echo(_cohorts_csv(table), nl=False)
     else:
         _console().print(render_cohorts(table, target.info.name))
@@ -485,17 +499,20 @@ def _squash(text: str) -> str:
 
 def rfm(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     segment: Annotated[
         str | None,
         typer.Option(
-            "--segment", help='A segment, e.g. "At risk" (also at-risk): list its customers.'
+            "--segment",
+            metavar="NAME",
+            help='A segment, e.g. "At risk" (also at-risk): list its customers.',
         ),
     ] = None,
     export: Annotated[
         Path | None,
         typer.Option(
             "--export",
+            metavar="FILE",
             help="Write the segment's customers to this CSV file (e-mail, name, phone, R/F/M, "
             "last order, total spent, loyalty balance) for an e-mail or SMS campaign.",
         ),
@@ -503,19 +520,21 @@ def rfm(
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """RFM segments: customers scored 1–5 on recency, frequency and money spent, grouped
-    into named segments (Champions, Loyal, At risk, …) with their size and revenue share.
+    """RFM segments, and their customers for a campaign.
 
+    Customers scored 1–5 on recency, frequency and money spent, grouped into named segments
+    (Champions, Loyal, At risk, …) with their size and revenue share.
+
+    \b
     Examples:
-
       bazgasht rfm
-
       bazgasht rfm --segment "At risk" --export at-risk.csv
-
-      bazgasht rfm myshop --format json
+      bazgasht rfm --store myshop --format json
     """
+    out = output_format(fmt, as_json)
     name = _segment_name(segment)
     if export is not None and name is None:
         raise typer.BadParameter("--export needs --segment NAME (the customers to export)")
@@ -530,16 +549,16 @@ def rfm(
         export.write_text(export_csv(members, info, calendar), encoding="utf-8")
         typer.echo(
             f"Wrote {len(members):,} customers of {name!r} to {export}",
-            err=fmt is not OutputFormat.TABLE,
+            err=out is not Format.TABLE,
         )
-        if fmt is OutputFormat.TABLE:
+        if out is Format.TABLE:
             return
-    if fmt is OutputFormat.JSON:
+    if out is Format.JSON:
         data = rfm_json(summary, info)
         if members is not None:
             data["members"] = [_member_json(m, info, calendar) for m in members]
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
+    elif out is Format.CSV:
         if members is not None:
             typer.echo(export_csv(members, info, calendar), nl=False)
         else:
@@ -691,10 +710,10 @@ def _members_table(members: list[RfmMember], store: StoreInfo, calendar: Calenda
 
 def report(
     ctx: typer.Context,
-    store: StoreArg = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    store: StoreOpt = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")
+    ] = Path("report.html"),
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     acquisition_spend: Annotated[
@@ -704,12 +723,20 @@ def report(
         str | None, typer.Option("--retention-spend", metavar="AMOUNT", help=RETENTION_HELP)
     ] = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write a self-contained HTML report (charts inside, opens offline, fits a phone):
-    headline metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty.
+    """Write an HTML report with charts.
 
-    Example: bazgasht report myshop --output report.html
+    One self-contained file (charts inside, opens offline, fits a phone): headline
+    metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty.
+
+    \b
+    Examples:
+      bazgasht report --output report.html
+      bazgasht report --store myshop -o /var/www/private/report.html --format json
     """
+    out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     request = MetricsRequest(
         as_of=target.as_of,
@@ -722,7 +749,17 @@ def report(
     written = write_report(
         target.engine, target.store_id, output, datetime.now(UTC), request=request
     )
-    typer.echo(f"Wrote {written} ({written.stat().st_size // 1024} KiB)")
+    size = written.stat().st_size
+    if out is Format.JSON:
+        data = {
+            "store": target.name,
+            "output": str(written),
+            "bytes": size,
+            "as_of": target.as_of.isoformat(),
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"Wrote {written} ({size // 1024} KiB)")
 
 
 __all__ = ["cohorts", "export_csv", "headline", "metrics", "report", "rfm", "write_report"]

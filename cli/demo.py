@@ -47,17 +47,32 @@ def default_demo_dir() -> Path:
 def demo(
     ctx: typer.Context,
     orders_count: Annotated[
-        int, typer.Option("--orders", min=10, max=200_000, help="Orders in the sample history.")
+        int,
+        typer.Option(
+            "--orders", metavar="N", min=10, max=200_000, help="Orders in the sample history."
+        ),
     ] = 3000,
-    currency: Annotated[str, typer.Option(help="USD, EUR, or a zero-decimal IRT / IRR.")] = "USD",
+    currency: Annotated[
+        str, typer.Option(metavar="CODE", help="USD, EUR, or a zero-decimal IRT / IRR.")
+    ] = "USD",
     directory: Annotated[
         Path | None,
-        typer.Option("--dir", help="Where the demo keeps its database and config (recreated)."),
+        typer.Option(
+            "--dir",
+            metavar="PATH",
+            help="Where the demo keeps its database and config (recreated).",
+        ),
     ] = None,
 ) -> None:
-    """Run Bazgasht end to end on a generated sample store: sync, loyalty, metrics.
+    """Run the whole job on a built-in sample store.
 
-    Example: bazgasht demo --orders 5000 --currency IRT
+    Sync, loyalty, metrics, the HTML report and a campaign dry run, on a generated store
+    served on 127.0.0.1; your own config and database are never touched.
+
+    \b
+    Examples:
+      bazgasht demo
+      bazgasht demo --orders 5000 --currency IRT
     """
     from connector.samplestore import SampleStore  # only loaded when needed
 

@@ -25,6 +25,20 @@ from rich.console import Console
 from rich.table import Table
 
 from cli._context import AppContext, app_context, stdout_console
+from cli._options import (
+    AllOpt,
+    Format,
+    FormatOpt,
+    JsonOpt,
+    QuietOpt,
+    Rows,
+    RowsFormatOpt,
+    StoreOpt,
+    StoresOpt,
+    TableOrJson,
+    new_app,
+    output_format,
+)
 from connector import ConfigError
 from connector._client import WooClient
 from loyalty import (
@@ -45,23 +59,19 @@ from loyalty import (
 from loyalty.redeem import finish_pending, redemptions
 from loyalty.settings import parse_settings
 
-app = typer.Typer(
-    help="The loyalty program: points for sign-up, the second purchase and cashback, "
-    "redeemed as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
-    "(see `bazgasht loyalty settings`).",
-    no_args_is_help=True,
+app = new_app(
+    "The loyalty program: points, balances, reward coupons.\n\n"
+    "Customers earn points for signing up, for their second purchase and as cashback, and "
+    "redeem them as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
+    "(see `bazgasht loyalty settings` and docs/loyalty.md)."
 )
 
-StoreArg = Annotated[
-    str | None, typer.Argument(help="The store (default: the only one configured).")
-]
-StoreOpt = Annotated[
-    str | None, typer.Option("--store", help="The store (default: the only one configured).")
-]
 CustomerArg = Annotated[
-    str, typer.Argument(help="The customer: an e-mail address or a WooCommerce customer id.")
+    str,
+    typer.Argument(
+        metavar="CUSTOMER", help="The customer: an e-mail address or a WooCommerce customer id."
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 @app.callback()
@@ -142,12 +152,23 @@ def _when(value: datetime | None, program: Program) -> str:
 
 
 @app.command("settings")
-def settings_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """Show the program's settings for a store, with defaults filled in and where each comes
-    from (config, default, the store's currency).
+def settings_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The program's settings in force, and where each comes from.
 
-    Example: bazgasht loyalty settings myshop
+    Defaults are filled in; each value says whether it comes from your config, the default
+    or the store's currency.
+
+    \b
+    Examples:
+      bazgasht loyalty settings
+      bazgasht loyalty settings --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     name = _store(context, store)
     parse_settings(name, context.store(name).loyalty)  # a config error first, even offline
@@ -174,15 +195,14 @@ def settings_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = 
 @app.command("reconcile")
 def reconcile_cmd(
     ctx: typer.Context,
-    stores: Annotated[
-        list[str] | None, typer.Argument(help="Stores (default: the only one, or --all).")
-    ] = None,
-    all_stores: Annotated[bool, typer.Option("--all", help="Every configured store.")] = False,
+    stores: StoresOpt = None,
+    all_stores: AllOpt = False,
     since: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="Also recompute the customers with orders created or modified since this "
-            "date (UTC), e.g. after restoring a backup."
+            "date (UTC), e.g. after restoring a backup.",
         ),
     ] = None,
     full: Annotated[
@@ -195,16 +215,23 @@ def reconcile_cmd(
             help="Do not contact the store (pending redemptions and expired coupons wait).",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Bring the ledger in line with the mirror: append only the differences.
+    """Bring the ledger in line with the orders now.
 
-    `sync` does this at the end of every run; run it by hand after changing the settings
-    (a changed `starts_at` backfills history). Also finishes redemptions a crash left pending.
+    Appends only the differences. `sync` does this at the end of every run; run it by hand
+    after changing the settings (an earlier `starts_at` credits past orders). Also finishes
+    redemptions that a crash or an unreachable store left pending.
 
-    Example: bazgasht loyalty reconcile myshop --since 2026-01-01
+    \b
+    Examples:
+      bazgasht loyalty reconcile
+      bazgasht loyalty reconcile --store myshop --since 2026-01-01
+      bazgasht loyalty reconcile --all --full --quiet
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     now = _now(ctx)
     names = context.pick_stores(stores, all_stores)
@@ -233,18 +260,25 @@ def reconcile_cmd(
 def redeem_cmd(
     ctx: typer.Context,
     customer: CustomerArg,
-    points: Annotated[str, typer.Argument(help="How many points to turn into a coupon.")],
+    points: Annotated[
+        str, typer.Argument(metavar="POINTS", help="How many points to turn into a coupon.")
+    ],
     store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Turn a customer's points into a one-time WooCommerce coupon for their e-mail.
+    """Turn a customer's points into a coupon in your store.
 
-    The coupon (fixed cart discount, worth points × point_value) is created on the store;
-    the points are debited first, so a crash never gives a coupon without its debit and the
-    next run finishes the job.
+    The coupon (fixed cart discount worth points × point_value, once, for the customer's
+    e-mail) is created on the store; the points are debited first, so a crash never gives a
+    coupon without its debit and the next run finishes the job.
 
-    Example: bazgasht loyalty redeem sofia@example.com 500
+    \b
+    Examples:
+      bazgasht loyalty redeem sofia@example.com 500
+      bazgasht loyalty redeem 42 1000 --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     amount = _points(points)
     with context.engine().connect() as conn:
@@ -275,17 +309,24 @@ def redeem_cmd(
 @app.command("coupons")
 def coupons_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     status: Annotated[
         str | None,
-        typer.Option(help="Only this state: pending, issued, used, expired, released."),
+        typer.Option(
+            metavar="STATE", help="Only this state: pending, issued, used, expired, released."
+        ),
     ] = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the redemptions and the state of their coupons.
+    """The redemptions and the state of their coupons.
 
-    Example: bazgasht loyalty coupons --status pending
+    \b
+    Examples:
+      bazgasht loyalty coupons
+      bazgasht loyalty coupons --status pending --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
     found = redemptions(context.engine(), program, status)
     if as_json:
@@ -306,13 +347,22 @@ def coupons_cmd(
 
 @app.command("balance")
 def balance_cmd(
-    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    customer: CustomerArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """A customer's points: available, pending, lifetime earned, redeemed, expired, and the
-    next expiry.
+    """A customer's points.
 
-    Example: bazgasht loyalty balance sofia@example.com
+    Available, pending, lifetime earned, granted, redeemed, expired, and the next expiry.
+
+    \b
+    Examples:
+      bazgasht loyalty balance sofia@example.com
+      bazgasht loyalty balance 42 --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, now = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -350,12 +400,22 @@ def balance_cmd(
 
 @app.command("history")
 def history_cmd(
-    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    customer: CustomerArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Every ledger entry of a customer (and of the guest e-mail that became them).
+    """Every ledger entry of a customer.
 
-    Example: bazgasht loyalty history 42
+    Includes the entries of the guest e-mail that became the customer.
+
+    \b
+    Examples:
+      bazgasht loyalty history 42
+      bazgasht loyalty history sofia@example.com --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, _clock = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -403,14 +463,25 @@ def history_cmd(
 def grant_cmd(
     ctx: typer.Context,
     customer: CustomerArg,
-    points: Annotated[str, typer.Argument(help="Points to credit; negative to debit (e.g. -50).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")] = "",
+    points: Annotated[
+        str,
+        typer.Argument(metavar="POINTS", help="Points to credit; negative to debit (e.g. -50)."),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (kept in the ledger).")
+    ] = "",
     store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Credit or debit points by hand, with a reason the ledger keeps.
+    """Credit or debit points by hand, with a reason.
 
-    Examples: bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
-              bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
+    The ledger keeps the reason with the entry.
+
+    \b
+    Examples:
+      bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
+      bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
     """
     context, _name, program, now = _open(ctx, store)
     amount = _points(points)
@@ -418,6 +489,18 @@ def grant_cmd(
         identity = resolve_customer(conn, program, customer)
     entry = grant(context.engine(), program, identity, amount, reason, now)
     report = balance_report(context.engine(), program, identity, now)
+    if output_format(fmt, as_json) is Format.JSON:
+        _echo_json(
+            {
+                "identity": identity,
+                "points": entry.points,
+                "kind": entry.kind,
+                "reason": entry.reason,
+                "entry_id": entry.id,
+                "balance": report.balance,
+            }
+        )
+        return
     typer.echo(
         f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
         f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
@@ -427,14 +510,21 @@ def grant_cmd(
 @app.command("top")
 def top_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many customers.")] = 20,
+    store: StoreOpt = None,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000, help="How many customers.")
+    ] = 20,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
     """The customers with the most points.
 
-    Example: bazgasht loyalty top --limit 50
+    \b
+    Examples:
+      bazgasht loyalty top
+      bazgasht loyalty top --limit 50 --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
     rows = top(context.engine(), program, limit)
     if as_json:
@@ -463,18 +553,23 @@ def top_cmd(
 @app.command("expiring")
 def expiring_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
-    within: Annotated[str, typer.Option("--within", help="The window: 30d, 2w, 12h.")] = "30d",
-    output: Annotated[
-        str, typer.Option("--format", help="table, csv (for a campaign) or json.")
-    ] = "table",
+    store: StoreOpt = None,
+    within: Annotated[
+        str, typer.Option("--within", metavar="DURATION", help="The window: 30d, 2w, 12h.")
+    ] = "30d",
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Customers whose points will expire soon — a segment to remind by e-mail or SMS.
+    """Customers whose points expire soon.
 
-    Example: bazgasht loyalty expiring --within 30d --format csv > expiring.csv
+    A segment to remind by e-mail or SMS: the CSV is ready for your sender.
+
+    \b
+    Examples:
+      bazgasht loyalty expiring
+      bazgasht loyalty expiring --within 30d --format csv > expiring.csv
     """
-    if output not in ("table", "csv", "json"):
-        raise ConfigError(f"--format must be table, csv or json, not {output!r}")
+    output = output_format(fmt, as_json).value
     context, name, program, now = _open(ctx, store)
     window = _parse_within(within)
     rows = expiring(context.engine(), program, now, window)
@@ -503,12 +598,23 @@ def expiring_cmd(
 
 
 @app.command("verify")
-def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """Recompute every balance and rule from scratch and list each difference from the
-    ledger. Exit code 1 if there is any (docs/loyalty.md says how to read them).
+def verify_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit the ledger: recompute every balance from scratch.
 
-    Example: bazgasht loyalty verify myshop
+    Lists each difference between the rules and the ledger; exit code 1 if there is any
+    (docs/loyalty.md says how to read them).
+
+    \b
+    Examples:
+      bazgasht loyalty verify
+      bazgasht loyalty verify --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     report = verify(context.engine(), program, now)
     if as_json:
@@ -535,12 +641,23 @@ def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = Fa
 
 
 @app.command("summary")
-def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """The program in numbers: members, points issued, redeemed, expired, outstanding, and the
-    liability in your currency.
+def summary_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The program in numbers.
 
-    Example: bazgasht loyalty summary
+    Members, points issued, redeemed, expired and outstanding, and the liability in your
+    currency.
+
+    \b
+    Examples:
+      bazgasht loyalty summary
+      bazgasht loyalty summary --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     s = summary(context.engine(), program, now)
     if as_json:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli._config import STORE_NAME_PATTERN, StoreConfig, load_config, save_config
+from cli._config import STORE_NAME_PATTERN, StoreConfig, save_config
 from cli._context import app_context, stdout_console
+from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
 from connector import ConfigError
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
 
-app = typer.Typer(
-    help="Add, list, remove and check the stores Bazgasht mirrors.", no_args_is_help=True
-)
+app = new_app("Add, list, remove and check the stores Bazgasht mirrors.")
 
 #: Words `bazgasht sync` reads as subcommands, so no store may be called that.
 RESERVED_NAMES = frozenset({"status"})
@@ -53,12 +54,18 @@ def add(
     ] = False,
     verify_tls: Annotated[bool, typer.Option(help="Verify the store's TLS certificate.")] = True,
 ) -> None:
-    """Add a store (or replace its settings).
+    """Add a store, or replace its settings.
 
-    The consumer secret is never taken as an argument (shell history and `ps` would keep it):
-    it is asked for with hidden input, read from stdin, or named by an environment variable.
+    The keys come from WooCommerce: Settings, Advanced, REST API, Add key (Read for sync
+    and metrics, Read/Write to issue loyalty coupons). The consumer secret is never taken as
+    an argument (shell history and `ps` would keep it): it is asked for with hidden input,
+    read from stdin, or named by an environment variable.
 
-    Example: bazgasht store add myshop --url https://myshop.example --secret-env MYSHOP_SECRET
+    \b
+    Examples:
+      export MYSHOP_SECRET=cs_…
+      bazgasht store add myshop --url https://myshop.example \\
+          --key ck_… --secret-env MYSHOP_SECRET
     """
     context = app_context(ctx)
     if not re.match(STORE_NAME_PATTERN, name) or name in RESERVED_NAMES:
@@ -76,7 +83,7 @@ def add(
             secret = typer.prompt("Consumer secret (cs_…, hidden)", hide_input=True).strip()
         if not secret:
             raise ConfigError("the consumer secret is empty.")
-    config = load_config(context.config_path)
+    config = context.config.model_copy(deep=True)
     try:
         store = StoreConfig(
             url=url,
@@ -100,19 +107,37 @@ def add(
 
 
 @app.command("list")
-def list_stores(ctx: typer.Context) -> None:
+def list_stores(
+    ctx: typer.Context, fmt: FormatOpt = TableOrJson.TABLE, as_json: JsonOpt = False
+) -> None:
     """List the configured stores (secrets are never shown).
 
-    Example: bazgasht store list
+    \b
+    Examples:
+      bazgasht store list
+      bazgasht store list --format json
     """
     config = app_context(ctx).config
-    if not config.stores:
-        typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL`.")
+    rows = [
+        {
+            "store": name,
+            "url": store.url,
+            "consumer_key": _mask(store.consumer_key),
+            "secret_from": f"${store.consumer_secret_env}"
+            if store.consumer_secret_env
+            else "config file",
+        }
+        for name, store in sorted(config.stores.items())
+    ]
+    if output_format(fmt, as_json) is Format.JSON:
+        typer.echo(json.dumps({"stores": rows}, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL --key ck_…`.")
         return
     table = Table("store", "url", "consumer key", "secret from")
-    for name, store in sorted(config.stores.items()):
-        source = f"${store.consumer_secret_env}" if store.consumer_secret_env else "config file"
-        table.add_row(name, store.url, _mask(store.consumer_key), source)
+    for row in rows:
+        table.add_row(row["store"], row["url"], row["consumer_key"], row["secret_from"])
     stdout_console().print(table)
 
 
@@ -120,13 +145,17 @@ def list_stores(ctx: typer.Context) -> None:
 def remove(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to remove.")]
 ) -> None:
-    """Remove a store from the config. Its mirrored data stays in the database.
+    """Remove a store from the config.
 
-    Example: bazgasht store remove myshop
+    Its mirrored data and loyalty ledger stay in the database.
+
+    \b
+    Example:
+      bazgasht store remove myshop
     """
     context = app_context(ctx)
     context.store(name)
-    config = load_config(context.config_path)
+    config = context.config.model_copy(deep=True)
     del config.stores[name]
     save_config(context.config_path, config)
     typer.echo(f"Removed store {name!r} from {context.config_path}.")
@@ -134,16 +163,37 @@ def remove(
 
 @app.command("check")
 def check(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to check.")]
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The store to check.")],
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Check that a store is reachable, the key works, and what it may do.
+    """Check a store: reachable? key valid? permissions? currency?
 
-    Example: bazgasht store check myshop
+    Exit code 1 when a check fails; each failed check says how to fix it.
+
+    \b
+    Examples:
+      bazgasht store check myshop
+      bazgasht store check myshop --format json
     """
     context = app_context(ctx)
     creds = context.store(name).credentials(name, context.environ)
     with WooClient(creds) as client:
         report = check_store(client)
+    if report.facts is not None:
+        remember_facts(context.engine(), name, creds.url, report.facts)
+    if output_format(fmt, as_json) is Format.JSON:
+        data: dict[str, Any] = {
+            "store": name,
+            "ok": report.ok,
+            "checks": [asdict(item) for item in report.items],
+            "facts": None if report.facts is None else asdict(report.facts),
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     table = Table("check", "result", "details")
     for item in report.items:
         mark = "[green]ok[/]" if item.ok else ("[red]FAILED[/]" if item.ok is False else "—")
@@ -152,8 +202,6 @@ def check(
         )
         table.add_row(item.name, mark, detail)
     stdout_console().print(table)
-    if report.facts is not None:
-        remember_facts(context.engine(), name, creds.url, report.facts)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -18,7 +18,9 @@ from loyalty.settings import Program, parse_settings, resolve
 def store_id_of(conn: Connection, store: str) -> int:
     found = conn.execute(select(stores.c.id).where(stores.c.name == store)).scalar()
     if found is None:
-        raise ConfigError(f"store {store!r} has no data yet: run `bazgasht sync {store}` first.")
+        raise ConfigError(
+            f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
+        )
     return int(found)
 
 
@@ -58,7 +60,7 @@ def load_program(
         ).first()
         if row is None:
             raise ConfigError(
-                f"store {store!r} has no data yet: run `bazgasht sync {store}` first."
+                f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
             )
         if create:
             created = ensure_program(conn, row.id, now)

@@ -178,7 +178,7 @@ def test_an_inline_secret_in_a_readable_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_store_and_reserved_names(cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(["--config", str(cfg), "sync", "nope"], capsys)
+    code, _, err = cli(["--config", str(cfg), "sync", "--store", "nope"], capsys)
     assert code == 2 and "no store named 'nope'" in err
     code, _, err = cli(
         [
