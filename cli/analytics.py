@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.table import Column, Table
+from rich.table import Column
 from rich.text import Text
 from sqlalchemy import Engine
 
@@ -33,6 +32,7 @@ from cli._options import (
     TableOrJson,
     output_format,
 )
+from cli._render import Table, json_text
 from loyalty.analytics import (
     DEFAULT_STATUSES,
     SEGMENTS,
@@ -220,7 +220,7 @@ def metrics(
     )
     report = compute_metrics(target.engine, target.store_id, request)
     if out is Format.JSON:
-        typer.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        typer.echo(json_text(report_json(report)))
     elif out is Format.CSV:
         typer.echo(_metrics_csv(report), nl=False)
     else:
@@ -440,7 +440,7 @@ def cohorts(
     ) as analysis:
         table = cohort_table(analysis.counted, target.info.zone, calendar, months)
     if out is Format.JSON:
-        typer.echo(json.dumps(cohorts_json(table), indent=2, ensure_ascii=False))
+        typer.echo(json_text(cohorts_json(table)))
     elif out is Format.CSV:
         typer.echo(_cohorts_csv(table), nl=False)
     else:
@@ -557,7 +557,7 @@ def rfm(
         data = rfm_json(summary, info)
         if members is not None:
             data["members"] = [_member_json(m, info, calendar) for m in members]
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        typer.echo(json_text(data))
     elif out is Format.CSV:
         if members is not None:
             typer.echo(export_csv(members, info, calendar), nl=False)
@@ -757,7 +757,7 @@ def report(
             "bytes": size,
             "as_of": target.as_of.isoformat(),
         }
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        typer.echo(json_text(data))
         return
     typer.echo(f"Wrote {written} ({size // 1024} KiB)")
 

@@ -8,7 +8,6 @@ once, and can be run again from cron to reach the customers who entered the audi
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sys
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cli._context import AppContext, app_context, stdout_console
 from cli._options import (
@@ -32,6 +30,7 @@ from cli._options import (
     output_format,
     quiet_logs,
 )
+from cli._render import Table, clean, json_text
 from connector import ConfigError
 from connector._client import WooClient
 from loyalty.analytics.formatting import format_money, format_percent
@@ -121,7 +120,7 @@ def _client(context: AppContext, name: str) -> WooClient:
 
 
 def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json_text(data))
 
 
 def _store_info(context: AppContext, store_id: int) -> StoreInfo:
@@ -146,7 +145,7 @@ def print_preview(name: str, found: Preview, info: StoreInfo) -> None:
             f"order: {format_money(found.estimated_cost, info.currency, info.decimals)}"
         )
     for email in found.sample:
-        typer.echo(f"  {email}")
+        typer.echo(f"  {clean(email)}")
 
 
 def _offer(c: Campaign, info: StoreInfo) -> str:
@@ -262,7 +261,7 @@ def _run(
         if not quiet:
             typer.echo(result.one_line())
         for problem in result.problems:
-            typer.echo(f"warning: {problem}", err=True)
+            typer.echo(clean(f"warning: {problem}"), err=True)
 
 
 @app.command("run")
@@ -302,7 +301,7 @@ def _set(ctx: typer.Context, name: str, store: str | None, status: str, as_json:
     if as_json:
         _echo_json({"campaign": done.name, "status": done.status})
         return
-    typer.echo(f"{done.name}: {done.status}")
+    typer.echo(clean(f"{done.name}: {done.status}"))
 
 
 @app.command("pause")

@@ -18,11 +18,11 @@ from typing import Annotated, Any
 import platformdirs
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from cli._config import Config, StoreConfig, save_config
 from cli._context import AppContext, app_context, stdout_console
+from cli._render import Table, esc
 from cli.analytics import headline
 from cli.campaign import print_preview
 from cli.loyalty import print_demo_tour
@@ -119,8 +119,8 @@ def demo(
         console.print(
             "1. Checked the store: key valid, "
             + (
-                f"WooCommerce {facts.wc_version}, {facts.currency} with {facts.decimals} "
-                f"decimals, timezone {facts.timezone}."
+                f"WooCommerce {esc(facts.wc_version)}, {esc(facts.currency)} with "
+                f"{facts.decimals} decimals, timezone {esc(facts.timezone)}."
                 if facts
                 else "but it told nothing about itself."
             )
@@ -141,7 +141,7 @@ def demo(
         console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
         console.print(headline(engine, store_id, now))
         report_path = write_report(engine, store_id, folder / "report.html", now)
-        console.print(f"6. The HTML report (open it in a browser): {report_path}")
+        console.print(f"6. The HTML report (open it in a browser): {esc(report_path)}")
         console.print(
             "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
         )

@@ -13,7 +13,6 @@ The settings live in the config file, per store::
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli._context import AppContext, app_context, stdout_console
 from cli._options import (
@@ -39,6 +37,7 @@ from cli._options import (
     new_app,
     output_format,
 )
+from cli._render import Table, clean, esc, json_text
 from connector import ConfigError
 from connector._client import WooClient
 from loyalty import (
@@ -137,7 +136,7 @@ def _client(context: AppContext, name: str) -> WooClient:
 
 
 def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json_text(data))
 
 
 def _money(amount: Decimal, program: Program) -> str:
@@ -184,11 +183,12 @@ def settings_cmd(
         table.add_row(setting, value, source)
     console = stdout_console()
     console.print(table)
+    currency = esc(program.currency or "?")  # as the store told it
     console.print(
-        f"Currency {program.currency or '?'} with {program.decimals} decimals: "
-        f"1 point = {program.point_value} {program.currency}; "
+        f"Currency {currency} with {program.decimals} decimals: "
+        f"1 point = {program.point_value} {currency}; "
         f"{program.min_redeem_points} points = "
-        f"{program.amount_of(program.min_redeem_points)} {program.currency}."
+        f"{program.amount_of(program.min_redeem_points)} {currency}."
     )
 
 
@@ -246,10 +246,10 @@ def reconcile_cmd(
                 run = run_program(context.engine(), client, program, now, full=full, since=since_at)
         results.append(run)
         if not as_json and not quiet:
-            typer.echo(run.one_line())
+            typer.echo(clean(run.one_line()))
         for problem in run.problems:
             if not as_json:
-                typer.echo(f"warning: {name}: {problem}", err=True)
+                typer.echo(clean(f"warning: {name}: {problem}"), err=True)
     if as_json:
         _echo_json({"stores": [r.as_dict() for r in results]})
 
@@ -290,18 +290,25 @@ def redeem_cmd(
         _echo_json(r.as_dict())
     elif r.status == "issued":
         typer.echo(
-            f"Coupon {r.code} for {r.email}: {_money(r.amount, program)} {program.currency} "
-            "off, once, until "
-            f"{_when(r.expires_at, program)} ({r.points} points redeemed)."
+            clean(
+                f"Coupon {r.code} for {r.email}: {_money(r.amount, program)} "
+                f"{program.currency} off, once, until "
+                f"{_when(r.expires_at, program)} ({r.points} points redeemed)."
+            )
         )
     elif r.status == "pending":
         typer.echo(
-            f"Points debited; the coupon {r.code} could not be created yet ({r.last_error}). "
-            "The next `bazgasht sync` or `bazgasht loyalty reconcile` finishes it.",
+            clean(
+                f"Points debited; the coupon {r.code} could not be created yet "
+                f"({r.last_error}). The next `bazgasht sync` or `bazgasht loyalty reconcile` "
+                "finishes it."
+            ),
             err=True,
         )
     else:
-        typer.echo(f"The store refused the coupon; the points were given back: {r.last_error}")
+        typer.echo(
+            clean(f"The store refused the coupon; the points were given back: {r.last_error}")
+        )
     if r.status == "released":
         raise typer.Exit(1)
 
@@ -443,7 +450,7 @@ def history_cmd(
         )
         return
     if not entries:
-        typer.echo(f"{identity} has no ledger entries.")
+        typer.echo(clean(f"{identity} has no ledger entries."))
         return
     table = Table("when", "points", "running", "kind", "reason", title=identity)
     running = 0
@@ -502,8 +509,10 @@ def grant_cmd(
         )
         return
     typer.echo(
-        f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
-        f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
+        clean(
+            f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
+            f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
+        )
     )
 
 
@@ -623,7 +632,7 @@ def verify_cmd(
         console = stdout_console()
         if report.ok:
             console.print(
-                f"[green]ok[/]: {name}: {report.entries} entries agree with the rules for "
+                f"[green]ok[/]: {esc(name)}: {report.entries} entries agree with the rules for "
                 f"{report.identities} customers; {report.outstanding} points outstanding."
             )
         else:
@@ -703,13 +712,14 @@ def print_demo_tour(console: Console, tour: DemoTour, appended: int | None = Non
     r = tour.redemption
     if r is not None and tour.customer is not None and tour.after is not None:
         console.print(
-            f"Redeemed {r.points} of {tour.customer.available} points of {r.email}: coupon "
-            f"[bold]{r.code}[/] ({_money(r.amount, program)} {program.currency}, {r.status}) "
+            f"Redeemed {r.points} of {tour.customer.available} points of {esc(r.email)}: coupon "
+            f"[bold]{esc(r.code)}[/] ({_money(r.amount, program)} {esc(program.currency)}, "
+            f"{r.status}) "
             "created on the "
             f"store; balance now {tour.after.balance}."
         )
     elif tour.error:
-        console.print(f"No redemption: {tour.error}")
+        console.print(f"No redemption: {esc(tour.error)}")
 
 
 __all__ = ["app", "print_demo_tour"]

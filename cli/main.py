@@ -27,6 +27,7 @@ from cli import sync as sync_cmd
 from cli._config import ENV_CONFIG, Config, config_path, load_config, save_config
 from cli._context import AppContext, app_context
 from cli._options import new_app
+from cli._render import CleanLogRecords, clean
 from connector import BazgashtError, display_url
 
 app = new_app(
@@ -83,6 +84,11 @@ def root(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # the one basicConfig made (not pytest's)
+        if getattr(handler, "stream", None) is sys.stderr and not any(
+            isinstance(f, CleanLogRecords) for f in handler.filters
+        ):
+            handler.addFilter(CleanLogRecords())
 
 
 def init(ctx: typer.Context) -> None:
@@ -133,7 +139,7 @@ def run(argv: list[str] | None = None) -> int:
     except BazgashtError as exc:
         if "--debug" in args:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {clean(str(exc))}", err=True)  # it may quote the store
         return exc.exit_code
     return 0
 

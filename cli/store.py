@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from cli._config import STORE_NAME_PATTERN, StoreConfig, save_config
 from cli._context import app_context, stdout_console
 from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
+from cli._render import Table, cell, json_text
 from connector import ConfigError
 from connector._check import check_store
 from connector._client import WooClient
@@ -130,7 +130,7 @@ def list_stores(
         for name, store in sorted(config.stores.items())
     ]
     if output_format(fmt, as_json) is Format.JSON:
-        typer.echo(json.dumps({"stores": rows}, indent=2, ensure_ascii=False))
+        typer.echo(json_text({"stores": rows}))
         return
     if not rows:
         typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL --key ck_…`.")
@@ -190,16 +190,19 @@ def check(
             "checks": [asdict(item) for item in report.items],
             "facts": None if report.facts is None else asdict(report.facts),
         }
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        typer.echo(json_text(data))
         if not report.ok:
             raise typer.Exit(1)
         return
     table = Table("check", "result", "details")
     for item in report.items:
-        mark = "[green]ok[/]" if item.ok else ("[red]FAILED[/]" if item.ok is False else "—")
-        detail = item.detail + (
-            f"\n[yellow]fix:[/] {item.hint}" if item.hint and not item.ok else ""
-        )
+        if item.ok is None:
+            mark = Text("—")
+        else:
+            mark = Text("ok", style="green") if item.ok else Text("FAILED", style="red")
+        detail = cell(item.detail)
+        if item.hint and not item.ok:
+            detail.append("\nfix: ", style="yellow").append_text(cell(item.hint))
         table.add_row(item.name, mark, detail)
     stdout_console().print(table)
     if not report.ok:

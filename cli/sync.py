@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import Engine, func, select
 from typer.core import TyperGroup
 
@@ -26,6 +25,7 @@ from cli._options import (
     new_app,
     output_format,
 )
+from cli._render import Table, clean, esc
 from connector import BazgashtError, LockHeld
 from connector._check import check_store
 from connector._client import WooClient
@@ -112,13 +112,13 @@ def sync(
                 codes.add(1)
                 summary["outcome"] = "loyalty_problem"
                 if not as_json:
-                    typer.echo(f"error: store {name!r}, loyalty: {problem}", err=True)
+                    typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
         except BazgashtError as exc:
             skipped = isinstance(exc, LockHeld)
             summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
             codes.add(exc.exit_code)
             if not as_json:
-                typer.echo(f"{'skipped' if skipped else 'error'}: {exc}", err=True)
+                typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
         summaries.append(summary)
         if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
             typer.echo(_one_line(summary))
@@ -176,7 +176,7 @@ def _mirror(
     if not progress:
         return sync_store(engine, client, store=name, url=url, full=full, concurrency=concurrency)
     with Progress(
-        TextColumn(f"[bold]{name}[/] {{task.description}}"),
+        TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
