@@ -6,8 +6,6 @@ Thin: parse the options, call ``loyalty.analytics``, render a rich table, JSON o
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +20,8 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from cli._context import AppContext, app_context
+from cli._csv import Cell, print_csv, write_csv
+from cli._files import check_target, write_atomic
 from cli._options import (
     Format,
     FormatOpt,
@@ -45,6 +45,7 @@ from loyalty.analytics import (
     compute_metrics,
     headline_rows,
     open_analysis,
+    report_html,
     report_json,
     rfm_json,
     rfm_members,
@@ -222,7 +223,7 @@ def metrics(
     if out is Format.JSON:
         typer.echo(json_text(report_json(report)))
     elif out is Format.CSV:
-        typer.echo(_metrics_csv(report), nl=False)
+        print_csv(*_metrics_csv(report))
     else:
         _console().print(render_metrics(report))
 
@@ -367,13 +368,15 @@ def _loyalty_table(report: MetricsReport) -> RenderableType:
     return table
 
 
-def _metrics_csv(report: MetricsReport) -> str:
+CsvRows = tuple[list[str], list[list[Cell]]]
+
+
+def _metrics_csv(report: MetricsReport) -> CsvRows:
     """One row per period (current, previous, trend, last 12 months), a column per metric."""
     store = report.store
     keys = [*TREND_KEYS, "clv", "cac", "cost_per_returning_customer"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["role", "period", "label", "start", "end", *keys, "arpu_by_month"])
+    header = ["role", "period", "label", "start", "end", *keys, "arpu_by_month"]
+    out: list[list[Cell]] = []
     rows = [
         ("current", report.current),
         ("previous", report.previous),
@@ -383,7 +386,7 @@ def _metrics_csv(report: MetricsReport) -> str:
     for role, result in rows:
         values = metrics_json(result, store, tuple(keys))
         arpu = ";".join(f"{m}={v if v is not None else ''}" for m, v in _arpu_pairs(values))
-        writer.writerow(
+        out.append(
             [
                 role,
                 result.period.key,
@@ -394,15 +397,18 @@ def _metrics_csv(report: MetricsReport) -> str:
                 arpu,
             ]
         )
-    return out.getvalue()
+    return header, out
 
 
 def _arpu_pairs(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(item["month"], item["arpu"]) for item in values.get("arpu_by_month", [])]
 
 
-def _csv_cell(value: Any) -> str:
-    return "" if value is None else str(value)
+def _csv_cell(value: Any) -> Cell:
+    """A JSON value as a CSV cell: numbers stay numbers (the CSV writer escapes only text)."""
+    if value is None or isinstance(value, str | int | float | Decimal):
+        return value
+    return str(value)
 
 
 # --- cohorts -----------------------------------------------------------------------------------
@@ -442,7 +448,7 @@ def cohorts(
     if out is Format.JSON:
         typer.echo(json_text(cohorts_json(table)))
     elif out is Format.CSV:
-        typer.echo(_cohorts_csv(table), nl=False)
+        print_csv(*_cohorts_csv(table))
     else:
         _console().print(render_cohorts(table, target.info.name))
 
@@ -467,15 +473,14 @@ def render_cohorts(table: CohortTable, store: str) -> Table:
     return out
 
 
-def _cohorts_csv(table: CohortTable) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["cohort", "label", "customers", *(f"m{k}" for k in range(table.width))])
+def _cohorts_csv(table: CohortTable) -> CsvRows:
+    header = ["cohort", "label", "customers", *(f"m{k}" for k in range(table.width))]
+    out: list[list[Cell]] = []
     for cohort in table.cohorts:
         cells = [_csv_cell(rate_json(v)) for v in cohort.retention]
-        cells += [""] * (table.width - len(cells))
-        writer.writerow([cohort.key, cohort.label, cohort.size, *cells])
-    return out.getvalue()
+        cells += [None] * (table.width - len(cells))
+        out.append([cohort.key, cohort.label, cohort.size, *cells])
+    return header, out
 
 
 # --- rfm ---------------------------------------------------------------------------------------
@@ -538,6 +543,8 @@ def rfm(
     name = _segment_name(segment)
     if export is not None and name is None:
         raise typer.BadParameter("--export needs --segment NAME (the customers to export)")
+    if export is not None:
+        check_target(export)
     target = _Target(ctx, store, as_of)
     with open_analysis(
         target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
@@ -546,7 +553,7 @@ def rfm(
         members = rfm_members(analysis.counted, name) if name else None
     info = target.info
     if members is not None and export is not None:
-        export.write_text(export_csv(members, info, calendar), encoding="utf-8")
+        write_csv(export, *export_csv(members, info, calendar))
         typer.echo(
             f"Wrote {len(members):,} customers of {name!r} to {export}",
             err=out is not Format.TABLE,
@@ -560,9 +567,9 @@ def rfm(
         typer.echo(json_text(data))
     elif out is Format.CSV:
         if members is not None:
-            typer.echo(export_csv(members, info, calendar), nl=False)
+            print_csv(*export_csv(members, info, calendar))
         else:
-            typer.echo(_segments_csv(summary, info), nl=False)
+            print_csv(*_segments_csv(summary, info))
     elif members is not None:
         _console().print(_members_table(members, info, calendar))
     else:
@@ -606,12 +613,11 @@ def _compact_table(title: str, headers: list[str]) -> Table:
     )
 
 
-def _segments_csv(summary: RfmSummary, store: StoreInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["segment", "customers", "customer_share", "revenue", "revenue_share"])
+def _segments_csv(summary: RfmSummary, store: StoreInfo) -> CsvRows:
+    header = ["segment", "customers", "customer_share", "revenue", "revenue_share"]
+    out: list[list[Cell]] = []
     for s in summary.segments:
-        writer.writerow(
+        out.append(
             [
                 s.name,
                 s.customers,
@@ -620,7 +626,7 @@ def _segments_csv(summary: RfmSummary, store: StoreInfo) -> str:
                 _csv_cell(rate_json(s.revenue_share)),
             ]
         )
-    return out.getvalue()
+    return header, out
 
 
 EXPORT_COLUMNS = (
@@ -660,15 +666,13 @@ def _member_json(member: RfmMember, store: StoreInfo, calendar: Calendar) -> dic
     }
 
 
-def export_csv(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> str:
+def export_csv(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> CsvRows:
     """The campaign file: one row per customer of the segment."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    rows: list[list[Cell]] = []
     for member in members:
         row = _member_json(member, store, calendar)
-        writer.writerow([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
-    return out.getvalue()
+        rows.append([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
+    return list(EXPORT_COLUMNS), rows
 
 
 def _members_table(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> Table:
@@ -737,6 +741,7 @@ def report(
       bazgasht report --store myshop -o /var/www/private/report.html --format json
     """
     out = output_format(fmt, as_json)
+    check_target(output)  # a path mistake is said before the work, not after
     target = _Target(ctx, store, as_of)
     request = MetricsRequest(
         as_of=target.as_of,
@@ -746,9 +751,8 @@ def report(
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
-    written = write_report(
-        target.engine, target.store_id, output, datetime.now(UTC), request=request
-    )
+    html = report_html(target.engine, target.store_id, datetime.now(UTC), request=request)
+    written = write_atomic(output, html.encode("utf-8"))
     size = written.stat().st_size
     if out is Format.JSON:
         data = {

@@ -7,9 +7,7 @@ once, and can be run again from cron to reach the customers who entered the audi
 
 from __future__ import annotations
 
-import csv
 import re
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from cli._context import AppContext, app_context, stdout_console
+from cli._csv import print_csv
 from cli._options import (
     Export,
     ExportFormatOpt,
@@ -424,10 +423,7 @@ def export_cmd(
     if out is Format.JSON:
         _echo_json({"campaign": name, "rows": [r.as_dict() for r in rows]})
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([row.as_dict()[c] for c in COLUMNS])
+    print_csv(COLUMNS, ([row.as_dict()[c] for c in COLUMNS] for row in rows))
 
 
 @app.command("report")

@@ -12,9 +12,7 @@ The settings live in the config file, per store::
 
 from __future__ import annotations
 
-import csv
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -23,6 +21,7 @@ import typer
 from rich.console import Console
 
 from cli._context import AppContext, app_context, stdout_console
+from cli._csv import print_csv
 from cli._options import (
     AllOpt,
     Format,
@@ -588,12 +587,11 @@ def expiring_cmd(
         )
         return
     if output == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["email", "name", "identity", "points_expiring", "first_expiry", "balance"])
-        for r in rows:
-            writer.writerow(
-                [r.email, r.name, r.identity, r.points, r.first_expiry.isoformat(), r.balance]
-            )
+        print_csv(
+            ["email", "name", "identity", "points_expiring", "first_expiry", "balance"],
+            ([r.email, r.name, r.identity, r.points, r.first_expiry.isoformat(), r.balance]
+             for r in rows),
+        )  # fmt: skip
         return
     if not rows:
         typer.echo(f"No points expire in the next {within}.")
