@@ -86,6 +86,12 @@ QuietOpt = Annotated[
 ]
 
 
+#: ``loyalty redeem``: the points are debited but the coupon is not on the store yet; the
+#: next sync (or reconcile) creates it. Not 1 (nothing failed for good, do not retry: that
+#: would debit again) and not 75 (that invites a retry); documented in docs/cli.md.
+EXIT_PENDING = 3
+
+
 class Format(StrEnum):
     """What a command prints: a table for people, JSON or CSV for machines."""
 
@@ -142,6 +148,7 @@ def quiet_logs(ctx: typer.Context) -> None:
 
 __all__ = [
     "CONTEXT_SETTINGS",
+    "EXIT_PENDING",
     "AllOpt",
     "Export",
     "ExportFormatOpt",

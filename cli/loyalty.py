@@ -23,6 +23,7 @@ from rich.console import Console
 from cli._context import AppContext, app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
+    EXIT_PENDING,
     AllOpt,
     Format,
     FormatOpt,
@@ -42,6 +43,7 @@ from connector._client import WooClient
 from loyalty import (
     DemoTour,
     Program,
+    ProgramRun,
     balance_report,
     expiring,
     grant,
@@ -54,7 +56,8 @@ from loyalty import (
     top,
     verify,
 )
-from loyalty.redeem import finish_pending, redemptions
+from loyalty.program import PastOrders, orders_before_start
+from loyalty.redeem import Redemption, finish_pending, redemptions
 from loyalty.settings import parse_settings
 
 app = new_app(
@@ -246,6 +249,8 @@ def reconcile_cmd(
         results.append(run)
         if not as_json and not quiet:
             typer.echo(clean(run.one_line()))
+            for line in finished_lines(name, run.finished):
+                typer.echo(line)
         for problem in run.problems:
             if not as_json:
                 typer.echo(clean(f"warning: {name}: {problem}"), err=True)
@@ -283,8 +288,11 @@ def redeem_cmd(
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
     with _client(context, name) as client:
-        finish_pending(context.engine(), client, program, now)
+        earlier = finish_pending(context.engine(), client, program, now)
         r = redeem(context.engine(), client, program, identity, amount, now)
+    if not as_json:
+        for line in finished_lines(name, earlier):
+            typer.echo(line)
     if as_json:
         _echo_json(r.as_dict())
     elif r.status == "issued":
@@ -298,18 +306,23 @@ def redeem_cmd(
     elif r.status == "pending":
         typer.echo(
             clean(
-                f"Points debited; the coupon {r.code} could not be created yet "
-                f"({r.last_error}). The next `bazgasht sync` or `bazgasht loyalty reconcile` "
-                "finishes it."
+                f"Pending: {r.points} points were debited, but the coupon {r.code} is not on "
+                f"the store yet ({r.last_error}). Do not redeem again and do not send the "
+                f"code yet: the next `bazgasht sync` (or `bazgasht loyalty reconcile --store "
+                f"{name}`) creates this same coupon and says so; "
+                "`bazgasht loyalty coupons --status pending` lists what is waiting."
             ),
             err=True,
         )
     else:
         typer.echo(
-            clean(f"The store refused the coupon; the points were given back: {r.last_error}")
+            clean(f"The store refused the coupon; the points were given back: {r.last_error}"),
+            err=True,
         )
     if r.status == "released":
         raise typer.Exit(1)
+    if r.status == "pending":  # not done: a script must not send a code the store lacks
+        raise typer.Exit(EXIT_PENDING)
 
 
 @app.command("coupons")
@@ -535,6 +548,7 @@ def top_cmd(
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
     rows = top(context.engine(), program, limit)
+    past = orders_before_start(context.engine(), program)
     if as_json:
         _echo_json(
             {
@@ -549,6 +563,7 @@ def top_cmd(
                     }
                     for r in rows
                 ],
+                "program": _start_json(program, past),
             }
         )
         return
@@ -556,6 +571,9 @@ def top_cmd(
     for i, r in enumerate(rows, 1):
         table.add_row(str(i), r.identity, r.email, r.name, str(r.balance), str(r.value))
     stdout_console().print(table)
+    if past.orders or not rows:  # say why the program looks empty
+        for line in start_lines(context, name, program, past):
+            typer.echo(line)
 
 
 @app.command("expiring")
@@ -667,8 +685,9 @@ def summary_cmd(
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     s = summary(context.engine(), program, now)
+    past = orders_before_start(context.engine(), program)
     if as_json:
-        _echo_json(s.as_dict())
+        _echo_json({**s.as_dict(), "program": _start_json(program, past)})
         return
     table = Table(show_header=False, title=f"Loyalty program of {name}")
     rows = [
@@ -681,10 +700,74 @@ def summary_cmd(
         ("negative balances", str(s.negative)),
         ("liability", f"{s.liability} {s.currency} (1 point = {s.point_value})"),
         ("redemptions", ", ".join(f"{k} {v}" for k, v in s.redemptions.items()) or "none"),
+        ("program started", f"{_when(program.starts_at, program)} ({program.timezone})"),
     ]
     for label, value in rows:
         table.add_row(label, value)
     stdout_console().print(table)
+    for line in start_lines(context, name, program, past):
+        typer.echo(line)
+
+
+# --------------------------------------------------------------------------- what runs say
+
+
+def start_lines(context: AppContext, name: str, program: Program, past: PastOrders) -> list[str]:
+    """When the program started, and how to credit the orders before it: a real store's
+    program starts at its first sync, so without these words it looks empty, not new."""
+    when = f"{_when(program.starts_at, program)} ({program.timezone})"
+    if program.sources.get("starts_at") == "program start":
+        head = f"The loyalty program of {name} started {when}, when Bazgasht first ran it"
+    else:
+        head = f"The loyalty program of {name} credits orders from {when} (starts_at)"
+    if not past.orders or past.first is None:
+        return [clean(head + ".")]
+    first = past.first.astimezone(program.tz).date().isoformat()
+    return [
+        clean(f"{head}: {past.orders:,} earlier orders earn no points."),
+        clean(
+            f"To credit them, set starts_at = {first} under [stores.{name}.loyalty] in "
+            f"{context.config_path}, then run `bazgasht loyalty reconcile --store {name}`."
+        ),
+    ]
+
+
+def _start_json(program: Program, past: PastOrders) -> dict[str, Any]:
+    return {
+        "starts_at": program.starts_at.isoformat(),
+        "starts_at_from": program.sources.get("starts_at", "default"),
+        "orders_before_start": past.orders,
+        "first_order_before_start": past.first.isoformat() if past.first else None,
+    }
+
+
+def finished_lines(name: str, finished: list[Redemption]) -> list[str]:
+    """What became of redemptions that were pending: the owner was told a run would say."""
+    lines = []
+    for r in finished:
+        if r.status == "issued":
+            lines.append(
+                f"{name}: the pending coupon {r.code} for {r.email} ({r.points} points, "
+                f"redemption {r.id}) is now on the store; it can be sent."
+            )
+        elif r.status == "released":
+            lines.append(
+                f"{name}: the store refused the pending coupon {r.code} for {r.email}; its "
+                f"{r.points} points were given back ({r.last_error})."
+            )
+    return [clean(line) for line in lines]
+
+
+def run_notes(context: AppContext, name: str, run: ProgramRun) -> list[str]:
+    """What a sync or reconcile run tells the owner beyond its one line: redemptions it
+    finished, and — on a store's first sync — when the program started."""
+    lines = finished_lines(name, run.finished)
+    if run.started_at is not None:
+        program = load_program(
+            context.engine(), name, context.store(name).loyalty, run.started_at, create=False
+        )
+        lines += start_lines(context, name, program, orders_before_start(context.engine(), program))
+    return lines
 
 
 # --------------------------------------------------------------------------- the demo
@@ -720,4 +803,4 @@ def print_demo_tour(console: Console, tour: DemoTour, appended: int | None = Non
         console.print(f"No redemption: {esc(tour.error)}")
 
 
-__all__ = ["app", "print_demo_tour"]
+__all__ = ["app", "finished_lines", "print_demo_tour", "run_notes", "start_lines"]

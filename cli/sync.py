@@ -26,6 +26,7 @@ from cli._options import (
     output_format,
 )
 from cli._render import Table, clean, esc
+from cli.loyalty import run_notes
 from connector import BazgashtError, LockHeld
 from connector._check import check_store
 from connector._client import WooClient
@@ -104,9 +105,11 @@ def sync(
     codes: set[int] = set()
     for name in targets:
         summary: dict[str, Any] = {"store": name}
+        notes: list[str] = []
         try:
             run = _sync_one(context, engine, name, full, concurrency, show_progress)
             summary |= {"outcome": "ok", **run.as_dict()}
+            notes = run_notes(context, name, run.loyalty)
             for problem in run.loyalty.problems:
                 # The mirror is fine; a reward coupon could not be issued or checked.
                 codes.add(1)
@@ -122,6 +125,8 @@ def sync(
         summaries.append(summary)
         if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
             typer.echo(_one_line(summary))
+            for note in notes:  # pending coupons now issued; when a new program started
+                typer.echo(note)
     # A configuration error outranks a failed store, which outranks a skipped one.
     exit_code = next((c for c in (2, 1, 75) if c in codes), 0)
     if as_json:

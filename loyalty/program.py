@@ -4,13 +4,13 @@ us (currency, decimals, timezone) and the moment the program was created."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector import ConfigError
-from connector._schema import stores
+from connector._schema import orders, stores
 from loyalty._schema import loyalty_programs
 from loyalty.settings import Program, parse_settings, resolve
 
@@ -92,4 +92,44 @@ def load_program(
         return run(conn)
 
 
-__all__ = ["ensure_program", "load_program", "store_id_of"]
+def program_started(conn: Connection, store_id: int) -> bool:
+    """Whether the store's program exists yet (its first run creates it)."""
+    found = conn.execute(
+        select(loyalty_programs.c.store_id).where(loyalty_programs.c.store_id == store_id)
+    ).first()
+    return found is not None
+
+
+class PastOrders(NamedTuple):
+    """Orders that would earn under the program's rules but were created before
+    ``starts_at``: what an owner with an empty program is missing, and what moving
+    ``starts_at`` back to ``first`` (and a reconcile) would credit."""
+
+    orders: int
+    first: datetime | None
+
+
+def orders_before_start(engine: Engine | Connection, program: Program) -> PastOrders:
+    query = select(func.count(), func.min(orders.c.created_at)).where(
+        orders.c.store_id == program.store_id,
+        orders.c.deleted_at.is_(None),
+        orders.c.status.in_(sorted(program.earn_statuses)),
+        orders.c.total > orders.c.refunded_total,
+        orders.c.created_at < program.starts_at,
+    )
+    if isinstance(engine, Connection):
+        count, first = engine.execute(query).one()
+    else:
+        with engine.connect() as conn:
+            count, first = conn.execute(query).one()
+    return PastOrders(int(count), first)
+
+
+__all__ = [
+    "PastOrders",
+    "ensure_program",
+    "load_program",
+    "orders_before_start",
+    "program_started",
+    "store_id_of",
+]
