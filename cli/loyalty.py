@@ -36,6 +36,7 @@ from cli._options import (
     TableOrJson,
     new_app,
     output_format,
+    quiet_logs,
 )
 from cli._render import Table, clean, esc, json_text
 from connector import ConfigError
@@ -234,6 +235,8 @@ def reconcile_cmd(
       bazgasht loyalty reconcile --all --full --quiet
     """
     as_json = output_format(fmt, as_json) is Format.JSON
+    if quiet:
+        quiet_logs(ctx)
     context = app_context(ctx)
     now = _now(ctx)
     names = context.pick_stores(stores, all_stores)

@@ -24,6 +24,7 @@ from cli._options import (
     TableOrJson,
     new_app,
     output_format,
+    quiet_logs,
 )
 from cli._render import Table, clean, esc
 from cli.loyalty import run_notes
@@ -97,6 +98,8 @@ def sync(
     if ctx.invoked_subcommand is not None:
         return
     as_json = output_format(fmt, as_json) is Format.JSON
+    if quiet:
+        quiet_logs(ctx)  # not even the plain-http warning: cron mails only real trouble
     context = app_context(ctx)
     targets = context.pick_stores(names, all_stores)
     engine = context.engine()
