@@ -7,6 +7,8 @@ Built once per invocation by the root callback and handed to commands through
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -105,6 +107,27 @@ def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppContext), "the root callback sets the context"
     return obj
+
+
+def invocation(argv0: str | None = None, cwd: Path | None = None) -> str:
+    """How this run of Bazgasht was started, as a command the owner can type back: hints
+    printed with it run as printed. ``bazgasht`` when that is what the shell finds;
+    ``.venv/bin/bazgasht`` after ``python3 dev.py`` (not on the PATH); ``python -m cli``."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    here = Path.cwd() if cwd is None else cwd
+    path = Path(argv0)
+    if path.name == "__main__.py" or argv0 in ("-m", "-c", ""):
+        return f"{shlex.quote(sys.executable)} -m cli"
+    if os.sep not in argv0:  # found on the PATH by the shell
+        return argv0
+    found = shutil.which("bazgasht")
+    absolute = Path(os.path.abspath(argv0))
+    if found and absolute.exists() and os.path.samefile(found, absolute):
+        return "bazgasht"
+    relative = os.path.relpath(absolute, here)
+    if not relative.startswith(".."):
+        return shlex.quote(relative if os.sep in relative else f".{os.sep}{relative}")
+    return shlex.quote(str(absolute))
 
 
 def stdout_console() -> Console:

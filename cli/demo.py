@@ -7,6 +7,8 @@ of its own (a fresh SQLite file and config there each time) and stops its server
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import shutil
 import sys
 import time
@@ -20,8 +22,8 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine, func, select
 
-from cli._config import Config, StoreConfig, save_config
-from cli._context import AppContext, app_context, stdout_console
+from cli._config import ENV_DATABASE_URL, Config, StoreConfig, save_config
+from cli._context import AppContext, app_context, invocation, stdout_console
 from cli._render import Table, esc
 from cli.analytics import headline
 from cli.campaign import print_preview
@@ -150,14 +152,32 @@ def demo(
     console.print(
         f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
-    for command in ("sync status", "metrics --period quarter", "rfm", "loyalty top"):
-        console.print(f"  Look around:     bazgasht --config {config_path} {command}")
-    console.print("  Your own store:  bazgasht init")
-    console.print(
-        "                   bazgasht store add myshop --url https://myshop.example "
-        "--secret-env MYSHOP_SECRET"
-    )
-    console.print("                   bazgasht store check myshop && bazgasht sync")
+    # BAZGASHT_DATABASE_URL would send the hints to your database, not the demo's.
+    overridden = bool(os.environ.get(ENV_DATABASE_URL))
+    for line in closing_hints(invocation(), config_path, db_url if overridden else None):
+        console.print(esc(line))
+
+
+def closing_hints(bazgasht: str, config_path: Path, db_url: str | None = None) -> list[str]:
+    """The demo's last words: commands to look around the demo's data (they run as printed;
+    ``db_url`` is named on them when the environment would point elsewhere) and the steps
+    for a real store (with your address and keys in place of the examples)."""
+    demo = f"{bazgasht} --config {shlex.quote(str(config_path))}"
+    if db_url is not None:
+        demo = f"{ENV_DATABASE_URL}={shlex.quote(db_url)} {demo}"
+    pad = " " * 19
+    return [
+        *(
+            f"  Look around:     {demo} {command}"
+            for command in ("sync status", "metrics --period quarter", "rfm", "loyalty top")
+        ),
+        "  Your own store (your shop's address and its REST API keys in place of these):",
+        f"{pad}{bazgasht} init",
+        f"{pad}export MYSHOP_SECRET=cs_…",
+        f"{pad}{bazgasht} store add myshop --url https://myshop.example --key ck_… "
+        "--secret-env MYSHOP_SECRET",
+        f"{pad}{bazgasht} store check myshop && {bazgasht} sync",
+    ]
 
 
 def _campaign_dry_run(engine: Engine, store_id: int, now: datetime) -> None:

@@ -25,7 +25,7 @@ from cli import samplestore as samplestore_cmd
 from cli import store as store_cmd
 from cli import sync as sync_cmd
 from cli._config import ENV_CONFIG, Config, config_path, load_config, save_config
-from cli._context import AppContext, app_context
+from cli._context import AppContext, app_context, invocation
 from cli._options import new_app
 from cli._render import CleanLogRecords, clean
 from connector import BazgashtError, display_url
@@ -112,7 +112,10 @@ def init(ctx: typer.Context) -> None:
         typer.echo(f"Created {path}")
     context.engine()
     typer.echo(f"Database ready: {display_url(context.database_url)}")
-    typer.echo("Next: bazgasht store add NAME --url https://your-shop.example")
+    typer.echo(
+        f"Next: {invocation()} store add NAME --url https://your-shop.example --key ck_… "
+        "--secret-env NAME_SECRET"
+    )
 
 
 # The order of `bazgasht -h`: set up, run, look at the numbers, try it out.

@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from cli._config import STORE_NAME_PATTERN, StoreConfig, save_config
-from cli._context import app_context, stdout_console
+from cli._context import app_context, invocation, stdout_console
 from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
 from cli._render import Table, cell, json_text
 from connector import ConfigError
@@ -103,7 +103,7 @@ def add(
         typer.echo(
             "Warning: plain http:// sends your orders unencrypted; prefer https://.", err=True
         )
-    typer.echo(f"Next: bazgasht store check {name}")
+    typer.echo(f"Next: {invocation()} store check {name}")
 
 
 @app.command("list")
