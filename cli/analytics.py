@@ -6,6 +6,7 @@ Thin: parse the options, call ``loyalty.analytics``, render a rich table, JSON o
 
 from __future__ import annotations
 
+import difflib
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -63,7 +64,7 @@ from loyalty.analytics.formatting import (
 )
 from loyalty.analytics.periods import format_day, parse_day, parse_instant
 from loyalty.analytics.present import TREND_KEYS, metrics_json
-from loyalty.analytics.queries import StoreInfo, store_info
+from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
 
 # --- shared options ----------------------------------------------------------------------------
@@ -138,6 +139,29 @@ class _Target:
             self.as_of = now if as_of is None else parse_instant(as_of, self.info.zone)
         except ValueError as exc:
             raise typer.BadParameter(f"--as-of: {exc}") from None
+        if self.as_of > now:  # the future has no orders: every figure would be a silent 0
+            local = now.astimezone(self.info.zone)
+            raise typer.BadParameter(
+                f"--as-of {as_of} is in the future (it is {local:%Y-%m-%d %H:%M} in the "
+                f"store's time zone, {self.info.timezone}): a report describes what has "
+                "happened. Leave --as-of out for now."
+            )
+
+    def statuses(self, text: str) -> tuple[str, ...]:
+        """``--statuses``: each one WooCommerce's own or one the store's orders have; a typo
+        (``complete``) is an error, not a report of zeros."""
+        wanted = _statuses(text)
+        with self.engine.connect() as conn:
+            known = known_statuses(conn, self.store_id)
+        for status in wanted:
+            if status not in known:
+                close = difflib.get_close_matches(status, sorted(known), n=1)
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                raise typer.BadParameter(
+                    f"--statuses: {status!r} is not an order status of store {self.name!r}; "
+                    f"{guess}Statuses: {', '.join(sorted(known - {'trash'}))}."
+                )
+        return wanted
 
     def point_value(self) -> Decimal | None:
         """The loyalty point value from the config (``None``: the currency's default)."""
@@ -213,7 +237,7 @@ def metrics(
         calendar=calendar,
         first_day=_day(from_, "--from"),
         last_day=_day(to, "--to"),
-        statuses=_statuses(statuses),
+        statuses=target.statuses(statuses),
         active_days=active_days,
         acquisition_spend=_money(acquisition_spend, "--acquisition-spend"),
         retention_spend=_money(retention_spend, "--retention-spend"),
@@ -442,7 +466,7 @@ def cohorts(
     out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
+        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
     ) as analysis:
         table = cohort_table(analysis.counted, target.info.zone, calendar, months)
     if out is Format.JSON:
@@ -547,7 +571,7 @@ def rfm(
         check_target(export)
     target = _Target(ctx, store, as_of)
     with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
+        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
     ) as analysis:
         summary = rfm_summary(analysis.counted)
         members = rfm_members(analysis.counted, name) if name else None
@@ -746,7 +770,7 @@ def report(
     request = MetricsRequest(
         as_of=target.as_of,
         calendar=calendar,
-        statuses=_statuses(statuses),
+        statuses=target.statuses(statuses),
         acquisition_spend=_money(acquisition_spend, "--acquisition-spend"),
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.text import Text
 
-from cli._config import STORE_NAME_PATTERN, StoreConfig, save_config
+from cli._config import (
+    STORE_NAME_PATTERN,
+    StoreConfig,
+    save_config,
+    shop_address,
+    validation_message,
+)
 from cli._context import app_context, invocation, stdout_console
 from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
 from cli._render import Table, cell, json_text
@@ -73,20 +81,27 @@ def add(
             f"{name!r} cannot be a store name: use letters, digits, '-', '_' or '.', "
             f"not {', '.join(sorted(RESERVED_NAMES))}."
         )
+    try:  # before asking for any key: a wrong address is said at once
+        address = shop_address(url)
+    except ValueError as exc:
+        raise ConfigError(f"--url: {exc}") from None
     if key is None:
-        key = typer.prompt("Consumer key (ck_…)").strip()
+        key = typer.prompt("Consumer key (ck_…)")
+    key = _checked_key(key.strip())
     secret: str | None = None
-    if secret_env is None:
+    if secret_env is not None:
+        secret_from_env = _checked_env(secret_env, context.environ)
+        _checked_secret(secret_from_env, f"the variable {secret_env}")
+    else:
         if secret_stdin:
             secret = sys.stdin.readline().strip()
         else:
             secret = typer.prompt("Consumer secret (cs_…, hidden)", hide_input=True).strip()
-        if not secret:
-            raise ConfigError("the consumer secret is empty.")
+        _checked_secret(secret, "the consumer secret")
     config = context.config.model_copy(deep=True)
     try:
         store = StoreConfig(
-            url=url,
+            url=address,
             consumer_key=key,
             consumer_secret=secret,
             consumer_secret_env=secret_env,
@@ -94,11 +109,17 @@ def add(
             verify_tls=verify_tls,
             loyalty=config.stores[name].loyalty if name in config.stores else {},
         )
-    except ValueError as exc:
-        raise ConfigError(f"store {name!r}: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"store {name!r}: {validation_message(exc)}") from None
     config.stores[name] = store
     save_config(context.config_path, config)
     typer.echo(f"Saved store {name!r} in {context.config_path} (mode 0600).")
+    if store.url != url.strip().rstrip("/"):
+        typer.echo(
+            f"Note: saved the shop's address {store.url}; Bazgasht adds the REST API's path "
+            "(/wp-json/wc/v3/) itself.",
+            err=True,
+        )
     if store.url.startswith("http://"):
         typer.echo(
             "Warning: plain http:// sends your orders unencrypted; prefer https://.", err=True
@@ -207,6 +228,60 @@ def check(
     stdout_console().print(table)
     if not report.ok:
         raise typer.Exit(1)
+
+
+#: WooCommerce makes keys as "ck_"/"cs_" and a 40-digit hexadecimal hash (wc_rand_hash).
+_KEY = re.compile(r"ck_[0-9a-f]{40}")
+_SECRET = re.compile(r"cs_[0-9a-f]{40}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WHERE = "WooCommerce → Settings → Advanced → REST API"
+
+
+def _checked_key(key: str) -> str:
+    """A consumer key as WooCommerce makes them; never echoes what was given (it may be the
+    secret, pasted in the wrong place)."""
+    if _SECRET.fullmatch(key):
+        raise ConfigError(
+            "--key: that is the consumer secret (cs_…); give the consumer key (ck_…) here, "
+            "and the secret with --secret-env, --secret-stdin or at the prompt."
+        )
+    if not _KEY.fullmatch(key):
+        raise ConfigError(
+            f"--key: not a WooCommerce consumer key: those are ck_ and 40 letters and digits "
+            f"(0-9, a-f), shown once when the key is made in {_WHERE}. Copy it whole."
+        )
+    return key
+
+
+def _checked_env(variable: str, environ: Mapping[str, str]) -> str:
+    if not _ENV_NAME.fullmatch(variable):
+        raise ConfigError(
+            f"--secret-env: {variable!r} is not an environment variable name "
+            "(letters, digits and _, e.g. MYSHOP_SECRET)."
+        )
+    value = environ.get(variable, "").strip()
+    if not value:
+        raise ConfigError(
+            f"--secret-env: the environment variable {variable} is not set here. Set it "
+            f"first (export {variable}=cs_…) — and wherever Bazgasht runs, e.g. on the cron "
+            "line — then add the store again. Nothing was saved."
+        )
+    return value
+
+
+def _checked_secret(secret: str, what: str) -> None:
+    if not secret:
+        raise ConfigError(f"{what} is empty. Nothing was saved.")
+    if _KEY.fullmatch(secret):
+        raise ConfigError(
+            f"{what} is the consumer key (ck_…); the secret is the one that starts with cs_."
+        )
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError(
+            f"{what} is not a WooCommerce consumer secret: those are cs_ and 40 letters and "
+            f"digits (0-9, a-f), shown once when the key is made in {_WHERE}. Nothing was "
+            "saved."
+        )
 
 
 def _mask(key: str) -> str:
