@@ -192,3 +192,65 @@ def test_shell_completion_of_commands_and_store_names(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert shown.returncode == 0 and "_BAZGASHT_COMPLETE" in shown.stdout
+
+
+def _options_of(command: Any) -> set[str]:
+    found: set[str] = set()
+    for p in command.params:
+        if p.param_type_name == "option":
+            found |= set(p.opts) | set(p.secondary_opts)
+    return found
+
+
+def documented_commands() -> dict[tuple[str, ...], str]:
+    """docs/cli.md's "Every command" block: each command path and its synopsis."""
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = text.split("## Every command", 1)[1].split("```")[1]
+    entries: list[str] = []
+    for line in block.strip().splitlines():
+        if line.startswith("bazgasht "):
+            entries.append(line)
+        else:
+            entries[-1] += " " + line.strip()
+    found: dict[tuple[str, ...], str] = {}
+    for entry in entries:
+        words: list[str] = []
+        for word in entry.split()[1:]:
+            if word.startswith(("[", "-", "(")) or word.isupper():
+                break
+            words.append(word)
+        *group, last = words
+        for name in last.split("|"):
+            found[(*group, name)] = entry
+    return found
+
+
+def test_docs_list_every_command_with_its_real_options() -> None:
+    documented = documented_commands()
+    assert set(documented) == {path for path, _ in LEAVES}
+    for path, entry in documented.items():
+        real = _options_of(dict(ALL)[path])
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-z])\b", entry):
+            assert option in real, f"docs/cli.md: {' '.join(path)} has no {option}"
+
+
+def test_readme_commands_exist_with_their_options() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    spans = re.findall(r"`(bazgasht [^`]+)`", table)
+    assert len(spans) >= 15
+    top = typer.main.get_command(app).commands
+    root = _options_of(typer.main.get_command(app))
+    for span in spans:
+        first = span.split()[1]
+        if first.startswith("-"):
+            assert first in root, span
+            continue
+        assert first in top, span
+        group = top[first]
+        commands = list(group.commands.values()) if hasattr(group, "commands") else [group]
+        if first == "sync":
+            commands.append(group)
+        real = set().union(*(_options_of(c) for c in commands))
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-z])\b", span):
+            assert option in real, f"README: {span} — no {option}"
