@@ -62,11 +62,21 @@ def open_private(path: Path) -> IO[str]:
 
 
 def _tighten(path: Path, mode: int) -> bool:
-    """Take group and other permissions off ``path``; True if there were any."""
+    """Take group and other permissions off ``path``; True if there were any. A file of
+    another user (a shared setup) cannot be changed by us: say so, and go on."""
     current = stat.S_IMODE(path.stat().st_mode)
     if not current & 0o077:
         return False
-    os.chmod(path, current & mode)
+    try:
+        os.chmod(path, current & mode)
+    except PermissionError:
+        log.warning(
+            "%s can be read by other users and is not ours to change (chmod %o it as its "
+            "owner): it holds customers' e-mails, names and phones",
+            path,
+            mode,
+        )
+        return False
     return True
 
 

@@ -93,3 +93,21 @@ def test_the_cli_keeps_the_default_data_folder_private(
     assert code == 0, err
     assert mode(data) == 0o700
     assert mode(data / "bazgasht.sqlite") == 0o600
+
+
+def test_a_database_of_another_user_is_opened_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared setup: the file belongs to someone else, so chmod is refused; the database
+    still opens (refusing would stop a working install) and the owner is told."""
+    database = tmp_path / "shared.sqlite"
+    open_database(f"sqlite:///{database}").dispose()
+    os.chmod(database, 0o644)
+
+    def refuse(path: object, mode: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("connector._db.os.chmod", refuse)
+    with caplog.at_level(logging.WARNING, logger="bazgasht.connector"):
+        open_database(f"sqlite:///{database}").dispose()
+    assert any("not ours to change" in r.getMessage() for r in caplog.records)
