@@ -261,10 +261,12 @@ def bench(backend: str, n_orders: int, runs: int, postgres: str, data: Generated
         )
         as_of = ["--as-of", END.isoformat()]
         metrics_median, metrics_all = _time_cli(
-            config, ["metrics", STORE, *as_of, "--format", "json"], runs
+            config, ["metrics", "--store", STORE, *as_of, "--format", "json"], runs
         )
         report_median, report_all = _time_cli(
-            config, ["report", STORE, *as_of, "--output", str(folder / "report.html")], runs
+            config,
+            ["report", "--store", STORE, *as_of, "--output", str(folder / "report.html")],
+            runs,
         )
         size = (folder / "report.html").stat().st_size
     return [

@@ -18,11 +18,13 @@ the file with mode 0600.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
@@ -46,6 +48,44 @@ def default_database_url() -> str:
     return f"sqlite:///{path}"
 
 
+#: What people paste after the shop's address: the REST API's own path.
+_API_PATH = re.compile(r"/(wp-json|index\.php/wp-json)(/.*)?$", re.IGNORECASE)
+
+
+def shop_address(url: str) -> str:
+    """The shop's home address, as Bazgasht keeps it: ``https://myshop.example`` (with a
+    sub-folder if WordPress lives in one). A pasted REST API address
+    (``…/wp-json/wc/v3``) is cut back to the shop's address: Bazgasht adds that path itself.
+    Anything else that is not a plain web address is a ``ValueError`` that says what to give.
+    """
+    value = url.strip()
+    if not re.match(r"^https?://", value, re.IGNORECASE):
+        example = "https://" + value.split("://", 1)[-1].lstrip("/") if value else ""
+        hint = f" — {example}?" if example and "." in example else ""
+        raise ValueError(
+            f"{value!r} must start with https://{hint} (http:// only for a local test store)"
+        )
+    parts = urlsplit(value)
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name; give the shop's address, e.g. "
+                         "https://myshop.example")  # fmt: skip
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"give only the shop's address, e.g. {parts.scheme}://{parts.hostname}"
+            f"{parts.path.rstrip('/')}: no login, ?query or #fragment"
+        )
+    path = _API_PATH.sub("", parts.path.rstrip("/")).rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+
+
+def validation_message(exc: ValidationError) -> str:
+    """Pydantic's errors as one line a shop owner can act on."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors(include_input=False, include_url=False)
+    )
+
+
 class StoreConfig(BaseModel):
     """One WooCommerce store. The secret is inline or, better, named by an env variable."""
 
@@ -63,10 +103,7 @@ class StoreConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with https:// (or http:// for a local test store)")
-        return value
+        return shop_address(value)
 
     def secret(self, name: str, environ: Mapping[str, str]) -> str:
         if self.consumer_secret_env:
@@ -123,11 +160,7 @@ def load_config(path: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_input=False, include_url=False)
-        )
-        raise ConfigError(f"the config file {path} has errors: {problems}") from exc
+        raise ConfigError(f"the config file {path} has errors: {validation_message(exc)}") from exc
     if any(s.consumer_secret for s in config.stores.values()):
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & (stat.S_IRWXG | stat.S_IRWXO):

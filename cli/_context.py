@@ -7,6 +7,8 @@ Built once per invocation by the root callback and handed to commands through
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine, select
 
-from cli._config import Config, StoreConfig, database_url, load_config
+from cli._config import Config, StoreConfig, database_url, default_database_url, load_config
 from connector import ConfigError, open_database
 from connector._schema import stores
 
@@ -26,12 +28,21 @@ class AppContext:
     config_path: Path
     debug: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: The path was named by --config or BAZGASHT_CONFIG: it must exist (a typo is not "no
+    #: stores"). The default path may be missing: that is a new installation.
+    config_explicit: bool = False
     _config: Config | None = None
     _engine: Engine | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            if self.config_explicit and not self.config_path.exists():
+                raise ConfigError(
+                    f"the config file {self.config_path} does not exist (named by --config or "
+                    "BAZGASHT_CONFIG). Fix the path, or create it with "
+                    f"`bazgasht --config {self.config_path} init`."
+                )
             self._config = load_config(self.config_path)
         return self._config
 
@@ -41,7 +52,9 @@ class AppContext:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_database(self.database_url)
+            url = self.database_url
+            # The default data folder is Bazgasht's own: it is kept private too.
+            self._engine = open_database(url, own_folder=url == default_database_url())
         return self._engine
 
     def store(self, name: str) -> StoreConfig:
@@ -79,7 +92,9 @@ class AppContext:
         with self.engine().connect() as conn:
             found = conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
         if found is None:
-            raise ConfigError(f"store {name!r} has no data yet: run `bazgasht sync {name}` first.")
+            raise ConfigError(
+                f"store {name!r} has no data yet: run `bazgasht sync --store {name}` first."
+            )
         return int(found)
 
     def close(self) -> None:
@@ -92,6 +107,27 @@ def app_context(ctx: typer.Context) -> AppContext:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppContext), "the root callback sets the context"
     return obj
+
+
+def invocation(argv0: str | None = None, cwd: Path | None = None) -> str:
+    """How this run of Bazgasht was started, as a command the owner can type back: hints
+    printed with it run as printed. ``bazgasht`` when that is what the shell finds;
+    ``.venv/bin/bazgasht`` after ``python3 dev.py`` (not on the PATH); ``python -m cli``."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    here = Path.cwd() if cwd is None else cwd
+    path = Path(argv0)
+    if path.name == "__main__.py" or argv0 in ("-m", "-c", ""):
+        return f"{shlex.quote(sys.executable)} -m cli"
+    if os.sep not in argv0:  # found on the PATH by the shell
+        return argv0
+    found = shutil.which("bazgasht")
+    absolute = Path(os.path.abspath(argv0))
+    if found and absolute.exists() and os.path.samefile(found, absolute):
+        return "bazgasht"
+    relative = os.path.relpath(absolute, here)
+    if not relative.startswith(".."):
+        return shlex.quote(relative if os.sep in relative else f".{os.sep}{relative}")
+    return shlex.quote(str(absolute))
 
 
 def stdout_console() -> Console:

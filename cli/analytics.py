@@ -6,24 +6,34 @@ Thin: parse the options, call ``loyalty.analytics``, render a rich table, JSON o
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import difflib
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.table import Column, Table
+from rich.table import Column
 from rich.text import Text
 from sqlalchemy import Engine
 
 from cli._context import AppContext, app_context
+from cli._csv import Cell, print_csv, write_csv
+from cli._files import check_target, write_atomic
+from cli._options import (
+    Format,
+    FormatOpt,
+    JsonOpt,
+    Rows,
+    RowsFormatOpt,
+    StoreOpt,
+    TableOrJson,
+    output_format,
+)
+from cli._render import Table, json_text
 from loyalty.analytics import (
     DEFAULT_STATUSES,
     SEGMENTS,
@@ -36,6 +46,7 @@ from loyalty.analytics import (
     compute_metrics,
     headline_rows,
     open_analysis,
+    report_html,
     report_json,
     rfm_json,
     rfm_members,
@@ -53,28 +64,18 @@ from loyalty.analytics.formatting import (
 )
 from loyalty.analytics.periods import format_day, parse_day, parse_instant
 from loyalty.analytics.present import TREND_KEYS, metrics_json
-from loyalty.analytics.queries import StoreInfo, store_info
+from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
 
 # --- shared options ----------------------------------------------------------------------------
 
-StoreArg = Annotated[
-    str | None,
-    typer.Argument(metavar="STORE", help="The store (default: the only one configured)."),
-]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
+        metavar="DATE",
         help="The moment the report describes: YYYY-MM-DD (its midnight, store time) or an "
-        "ISO time. Default: now.",
+        "ISO time; not in the future. Default: now.",
     ),
 ]
 CalendarOpt = Annotated[
@@ -84,13 +85,12 @@ CalendarOpt = Annotated[
 StatusesOpt = Annotated[
     str,
     typer.Option(
-        "--statuses", help="Order statuses that count, comma-separated.", show_default=True
+        "--statuses",
+        metavar="LIST",
+        help="Order statuses that count, comma-separated.",
+        show_default=True,
     ),
 ]
-FormatOpt = Annotated[
-    OutputFormat, typer.Option("--format", help="A table for people, JSON or CSV for machines.")
-]
-SpendOpt = Annotated[str | None, typer.Option(metavar="AMOUNT")]
 ACQUISITION_HELP = "Acquisition marketing spend of the period (gives CAC)."
 RETENTION_HELP = "Retention marketing spend of the period (gives cost per returning customer)."
 
@@ -139,6 +139,29 @@ class _Target:
             self.as_of = now if as_of is None else parse_instant(as_of, self.info.zone)
         except ValueError as exc:
             raise typer.BadParameter(f"--as-of: {exc}") from None
+        if self.as_of > now:  # the future has no orders: every figure would be a silent 0
+            local = now.astimezone(self.info.zone)
+            raise typer.BadParameter(
+                f"--as-of {as_of} is in the future (it is {local:%Y-%m-%d %H:%M} in the "
+                f"store's time zone, {self.info.timezone}): a report describes what has "
+                "happened. Leave --as-of out for now."
+            )
+
+    def statuses(self, text: str) -> tuple[str, ...]:
+        """``--statuses``: each one WooCommerce's own or one the store's orders have; a typo
+        (``complete``) is an error, not a report of zeros."""
+        wanted = _statuses(text)
+        with self.engine.connect() as conn:
+            known = known_statuses(conn, self.store_id)
+        for status in wanted:
+            if status not in known:
+                close = difflib.get_close_matches(status, sorted(known), n=1)
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                raise typer.BadParameter(
+                    f"--statuses: {status!r} is not an order status of store {self.name!r}; "
+                    f"{guess}Statuses: {', '.join(sorted(known - {'trash'}))}."
+                )
+        return wanted
 
     def point_value(self) -> Decimal | None:
         """The loyalty point value from the config (``None``: the currency's default)."""
@@ -153,15 +176,18 @@ class _Target:
 
 def metrics(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     from_: Annotated[
         str | None,
         typer.Option(
-            "--from", help="First day of the period (YYYY-MM-DD; Jalali when the year < 1700)."
+            "--from",
+            metavar="DATE",
+            help="First day of the period (YYYY-MM-DD; Jalali when the year < 1700).",
         ),
     ] = None,
     to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (included).")
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Last day of the period (included)."),
     ] = None,
     period: Annotated[
         PeriodKind,
@@ -179,24 +205,31 @@ def metrics(
     active_days: Annotated[
         int,
         typer.Option(
-            "--active-days", min=1, max=3650, help="A customer is active with an order this recent."
+            "--active-days",
+            metavar="DAYS",
+            min=1,
+            max=3650,
+            help="A customer is active with an order this recent.",
         ),
     ] = 365,
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Retention metrics of a period, the previous one, the trend and budget advice.
+    """Retention metrics of a period, with trend and advice.
 
-    Without --from/--to the period is the last complete month (quarter, year) before --as-of.
-    Definitions of every metric: docs/metrics.md.
+    Repeat purchase rate, frequency, AOV, CRR, churn, activation, ARPU, CLV, CAC and budget
+    advice. Without --from/--to the period is the last complete month (quarter, year) before
+    --as-of. Definitions of every metric: docs/metrics.md.
 
+    \b
     Examples:
-
       bazgasht metrics
-
-      bazgasht metrics myshop --period quarter --acquisition-spend 5000 --retention-spend 1500
-
-      bazgasht metrics --calendar jalali --from 1403-01-01 --to 1403-12-30 --format json
+      bazgasht metrics --store myshop --period quarter \\
+          --acquisition-spend 5000 --retention-spend 1500
+      bazgasht metrics --calendar jalali --from 1403-01-01 --to 1403-12-30 \\
+          --format json
     """
+    out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     request = MetricsRequest(
         as_of=target.as_of,
@@ -204,17 +237,17 @@ def metrics(
         calendar=calendar,
         first_day=_day(from_, "--from"),
         last_day=_day(to, "--to"),
-        statuses=_statuses(statuses),
+        statuses=target.statuses(statuses),
         active_days=active_days,
         acquisition_spend=_money(acquisition_spend, "--acquisition-spend"),
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
     report = compute_metrics(target.engine, target.store_id, request)
-    if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
-        typer.echo(_metrics_csv(report), nl=False)
+    if out is Format.JSON:
+        typer.echo(json_text(report_json(report)))
+    elif out is Format.CSV:
+        print_csv(*_metrics_csv(report))
     else:
         _console().print(render_metrics(report))
 
@@ -359,13 +392,15 @@ def _loyalty_table(report: MetricsReport) -> RenderableType:
     return table
 
 
-def _metrics_csv(report: MetricsReport) -> str:
+CsvRows = tuple[list[str], list[list[Cell]]]
+
+
+def _metrics_csv(report: MetricsReport) -> CsvRows:
     """One row per period (current, previous, trend, last 12 months), a column per metric."""
     store = report.store
     keys = [*TREND_KEYS, "clv", "cac", "cost_per_returning_customer"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["role", "period", "label", "start", "end", *keys, "arpu_by_month"])
+    header = ["role", "period", "label", "start", "end", *keys, "arpu_by_month"]
+    out: list[list[Cell]] = []
     rows = [
         ("current", report.current),
         ("previous", report.previous),
@@ -375,7 +410,7 @@ def _metrics_csv(report: MetricsReport) -> str:
     for role, result in rows:
         values = metrics_json(result, store, tuple(keys))
         arpu = ";".join(f"{m}={v if v is not None else ''}" for m, v in _arpu_pairs(values))
-        writer.writerow(
+        out.append(
             [
                 role,
                 result.period.key,
@@ -386,15 +421,18 @@ def _metrics_csv(report: MetricsReport) -> str:
                 arpu,
             ]
         )
-    return out.getvalue()
+    return header, out
 
 
 def _arpu_pairs(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(item["month"], item["arpu"]) for item in values.get("arpu_by_month", [])]
 
 
-def _csv_cell(value: Any) -> str:
-    return "" if value is None else str(value)
+def _csv_cell(value: Any) -> Cell:
+    """A JSON value as a CSV cell: numbers stay numbers (the CSV writer escapes only text)."""
+    if value is None or isinstance(value, str | int | float | Decimal):
+        return value
+    return str(value)
 
 
 # --- cohorts -----------------------------------------------------------------------------------
@@ -402,33 +440,39 @@ def _csv_cell(value: Any) -> str:
 
 def cohorts(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     months: Annotated[
-        int, typer.Option("--months", min=1, max=120, help="How many monthly cohorts to show.")
+        int,
+        typer.Option(
+            "--months", metavar="N", min=1, max=120, help="How many monthly cohorts to show."
+        ),
     ] = 12,
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Monthly cohorts: of the customers whose first order fell in a month, the share who
-    ordered again 1, 2, 3 … months later (month 0 is 100 %).
+    """Monthly cohorts of first-time customers and who came back.
 
+    Of the customers whose first order fell in a month, the share who ordered again 1, 2,
+    3 … months later (month 0 is 100 %).
+
+    \b
     Examples:
-
       bazgasht cohorts
-
-      bazgasht cohorts myshop --months 24 --calendar jalali --format csv > cohorts.csv
+      bazgasht cohorts --months 24 --calendar jalali --format csv > cohorts.csv
     """
+    out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
     with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
+        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
     ) as analysis:
         table = cohort_table(analysis.counted, target.info.zone, calendar, months)
-    if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(cohorts_json(table), indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
-        typer.echo(_cohorts_csv(table), nl=False)
+    if out is Format.JSON:
+        typer.echo(json_text(cohorts_json(table)))
+    elif out is Format.CSV:
+        print_csv(*_cohorts_csv(table))
     else:
         _console().print(render_cohorts(table, target.info.name))
 
@@ -453,15 +497,14 @@ def render_cohorts(table: CohortTable, store: str) -> Table:
     return out
 
 
-def _cohorts_csv(table: CohortTable) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["cohort", "label", "customers", *(f"m{k}" for k in range(table.width))])
+def _cohorts_csv(table: CohortTable) -> CsvRows:
+    header = ["cohort", "label", "customers", *(f"m{k}" for k in range(table.width))]
+    out: list[list[Cell]] = []
     for cohort in table.cohorts:
         cells = [_csv_cell(rate_json(v)) for v in cohort.retention]
-        cells += [""] * (table.width - len(cells))
-        writer.writerow([cohort.key, cohort.label, cohort.size, *cells])
-    return out.getvalue()
+        cells += [None] * (table.width - len(cells))
+        out.append([cohort.key, cohort.label, cohort.size, *cells])
+    return header, out
 
 
 # --- rfm ---------------------------------------------------------------------------------------
@@ -485,17 +528,20 @@ def _squash(text: str) -> str:
 
 def rfm(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     segment: Annotated[
         str | None,
         typer.Option(
-            "--segment", help='A segment, e.g. "At risk" (also at-risk): list its customers.'
+            "--segment",
+            metavar="NAME",
+            help='A segment, e.g. "At risk" (also at-risk): list its customers.',
         ),
     ] = None,
     export: Annotated[
         Path | None,
         typer.Option(
             "--export",
+            metavar="FILE",
             help="Write the segment's customers to this CSV file (e-mail, name, phone, R/F/M, "
             "last order, total spent, loyalty balance) for an e-mail or SMS campaign.",
         ),
@@ -503,47 +549,51 @@ def rfm(
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """RFM segments: customers scored 1–5 on recency, frequency and money spent, grouped
-    into named segments (Champions, Loyal, At risk, …) with their size and revenue share.
+    """RFM segments, and their customers for a campaign.
 
+    Customers scored 1–5 on recency, frequency and money spent, grouped into named segments
+    (Champions, Loyal, At risk, …) with their size and revenue share.
+
+    \b
     Examples:
-
       bazgasht rfm
-
       bazgasht rfm --segment "At risk" --export at-risk.csv
-
-      bazgasht rfm myshop --format json
+      bazgasht rfm --store myshop --format json
     """
+    out = output_format(fmt, as_json)
     name = _segment_name(segment)
     if export is not None and name is None:
         raise typer.BadParameter("--export needs --segment NAME (the customers to export)")
+    if export is not None:
+        check_target(export)
     target = _Target(ctx, store, as_of)
     with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=_statuses(statuses)
+        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
     ) as analysis:
         summary = rfm_summary(analysis.counted)
         members = rfm_members(analysis.counted, name) if name else None
     info = target.info
     if members is not None and export is not None:
-        export.write_text(export_csv(members, info, calendar), encoding="utf-8")
+        write_csv(export, *export_csv(members, info, calendar))
         typer.echo(
             f"Wrote {len(members):,} customers of {name!r} to {export}",
-            err=fmt is not OutputFormat.TABLE,
+            err=out is not Format.TABLE,
         )
-        if fmt is OutputFormat.TABLE:
+        if out is Format.TABLE:
             return
-    if fmt is OutputFormat.JSON:
+    if out is Format.JSON:
         data = rfm_json(summary, info)
         if members is not None:
             data["members"] = [_member_json(m, info, calendar) for m in members]
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    elif fmt is OutputFormat.CSV:
+        typer.echo(json_text(data))
+    elif out is Format.CSV:
         if members is not None:
-            typer.echo(export_csv(members, info, calendar), nl=False)
+            print_csv(*export_csv(members, info, calendar))
         else:
-            typer.echo(_segments_csv(summary, info), nl=False)
+            print_csv(*_segments_csv(summary, info))
     elif members is not None:
         _console().print(_members_table(members, info, calendar))
     else:
@@ -587,12 +637,11 @@ def _compact_table(title: str, headers: list[str]) -> Table:
     )
 
 
-def _segments_csv(summary: RfmSummary, store: StoreInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["segment", "customers", "customer_share", "revenue", "revenue_share"])
+def _segments_csv(summary: RfmSummary, store: StoreInfo) -> CsvRows:
+    header = ["segment", "customers", "customer_share", "revenue", "revenue_share"]
+    out: list[list[Cell]] = []
     for s in summary.segments:
-        writer.writerow(
+        out.append(
             [
                 s.name,
                 s.customers,
@@ -601,7 +650,7 @@ def _segments_csv(summary: RfmSummary, store: StoreInfo) -> str:
                 _csv_cell(rate_json(s.revenue_share)),
             ]
         )
-    return out.getvalue()
+    return header, out
 
 
 EXPORT_COLUMNS = (
@@ -641,15 +690,13 @@ def _member_json(member: RfmMember, store: StoreInfo, calendar: Calendar) -> dic
     }
 
 
-def export_csv(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> str:
+def export_csv(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> CsvRows:
     """The campaign file: one row per customer of the segment."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    rows: list[list[Cell]] = []
     for member in members:
         row = _member_json(member, store, calendar)
-        writer.writerow([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
-    return out.getvalue()
+        rows.append([_csv_cell(row[c]) for c in EXPORT_COLUMNS])
+    return list(EXPORT_COLUMNS), rows
 
 
 def _members_table(members: list[RfmMember], store: StoreInfo, calendar: Calendar) -> Table:
@@ -691,10 +738,10 @@ def _members_table(members: list[RfmMember], store: StoreInfo, calendar: Calenda
 
 def report(
     ctx: typer.Context,
-    store: StoreArg = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    store: StoreOpt = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")
+    ] = Path("report.html"),
     calendar: CalendarOpt = Calendar.GREGORIAN,
     as_of: AsOfOpt = None,
     acquisition_spend: Annotated[
@@ -704,25 +751,43 @@ def report(
         str | None, typer.Option("--retention-spend", metavar="AMOUNT", help=RETENTION_HELP)
     ] = None,
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write a self-contained HTML report (charts inside, opens offline, fits a phone):
-    headline metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty.
+    """Write an HTML report with charts.
 
-    Example: bazgasht report myshop --output report.html
+    One self-contained file (charts inside, opens offline, fits a phone): headline
+    metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty.
+
+    \b
+    Examples:
+      bazgasht report --output report.html
+      bazgasht report --store myshop -o /var/www/private/report.html --format json
     """
+    out = output_format(fmt, as_json)
+    check_target(output)  # a path mistake is said before the work, not after
     target = _Target(ctx, store, as_of)
     request = MetricsRequest(
         as_of=target.as_of,
         calendar=calendar,
-        statuses=_statuses(statuses),
+        statuses=target.statuses(statuses),
         acquisition_spend=_money(acquisition_spend, "--acquisition-spend"),
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
-    written = write_report(
-        target.engine, target.store_id, output, datetime.now(UTC), request=request
-    )
-    typer.echo(f"Wrote {written} ({written.stat().st_size // 1024} KiB)")
+    html = report_html(target.engine, target.store_id, datetime.now(UTC), request=request)
+    written = write_atomic(output, html.encode("utf-8"))
+    size = written.stat().st_size
+    if out is Format.JSON:
+        data = {
+            "store": target.name,
+            "output": str(written),
+            "bytes": size,
+            "as_of": target.as_of.isoformat(),
+        }
+        typer.echo(json_text(data))
+        return
+    typer.echo(f"Wrote {written} ({size // 1024} KiB)")
 
 
 __all__ = ["cohorts", "export_csv", "headline", "metrics", "report", "rfm", "write_report"]

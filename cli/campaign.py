@@ -7,18 +7,29 @@ once, and can be run again from cron to reach the customers who entered the audi
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cli._context import AppContext, app_context, stdout_console
+from cli._csv import print_csv
+from cli._options import (
+    Export,
+    ExportFormatOpt,
+    Format,
+    FormatOpt,
+    JsonOpt,
+    QuietOpt,
+    StoreOpt,
+    TableOrJson,
+    new_app,
+    output_format,
+    quiet_logs,
+)
+from cli._render import Table, clean, json_text
 from connector import ConfigError
 from connector._client import WooClient
 from loyalty.analytics.formatting import format_money, format_percent
@@ -42,18 +53,14 @@ from loyalty.campaigns.export import COLUMNS
 from loyalty.program import load_program
 from loyalty.settings import Program
 
-app = typer.Typer(
-    help="Retention campaigns: a coupon of their own for each customer of an audience "
-    "(RFM segment, first-order follow-up, inactive, points expiring), exactly once; "
-    "exported for your sender and measured afterwards.",
-    no_args_is_help=True,
+app = new_app(
+    "Retention campaigns: one coupon per customer of an audience.\n\n"
+    "The audience is an RFM segment, a first-order follow-up, the inactive, or members with "
+    "points expiring; each customer gets a coupon of their own, exactly once, exported for "
+    "your e-mail or SMS sender and measured afterwards. See docs/campaigns.md."
 )
 
-NameArg = Annotated[str, typer.Argument(help="The campaign's name.")]
-StoreArg = Annotated[
-    str | None, typer.Argument(help="The store (default: the only one configured).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The campaign's name.")]
 
 
 @app.callback()
@@ -112,7 +119,7 @@ def _client(context: AppContext, name: str) -> WooClient:
 
 
 def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json_text(data))
 
 
 def _store_info(context: AppContext, store_id: int) -> StoreInfo:
@@ -137,7 +144,7 @@ def print_preview(name: str, found: Preview, info: StoreInfo) -> None:
             f"order: {format_money(found.estimated_cost, info.currency, info.decimals)}"
         )
     for email in found.sample:
-        typer.echo(f"  {email}")
+        typer.echo(f"  {clean(email)}")
 
 
 def _offer(c: Campaign, info: StoreInfo) -> str:
@@ -150,37 +157,55 @@ def _offer(c: Campaign, info: StoreInfo) -> str:
 def create_cmd(
     ctx: typer.Context,
     name: NameArg,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     audience: Annotated[
         str,
         typer.Option(
+            metavar="AUDIENCE",
             help="segment:at_risk (any RFM segment), first-order-followup[:7-30d], "
-            "inactive:90d or points-expiring:30d."
+            "inactive:90d or points-expiring:30d.",
         ),
     ] = "",
     discount: Annotated[
-        str | None, typer.Option(help="A percentage off the cart, e.g. 15%.")
+        str | None, typer.Option(metavar="PERCENT", help="A percentage off the cart, e.g. 15%.")
     ] = None,
     amount: Annotated[
-        str | None, typer.Option(help="A fixed amount off the cart, in the store's currency.")
+        str | None,
+        typer.Option(
+            metavar="AMOUNT", help="A fixed amount off the cart, in the store's currency."
+        ),
     ] = None,
-    valid_days: Annotated[int, typer.Option(help="Days each coupon stays valid.")] = 30,
+    valid_days: Annotated[
+        int, typer.Option(metavar="DAYS", help="Days each coupon stays valid.")
+    ] = 30,
     min_spend: Annotated[
-        str | None, typer.Option(help="Minimum cart total for the coupon.")
+        str | None, typer.Option(metavar="AMOUNT", help="Minimum cart total for the coupon.")
     ] = None,
     holdout: Annotated[
-        str, typer.Option(help="Share of the audience kept as a control group, e.g. 10%.")
+        str,
+        typer.Option(
+            metavar="PERCENT", help="Share of the audience kept as a control group, e.g. 10%."
+        ),
     ] = "0%",
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Show the audience and the cost; create nothing."),
     ] = False,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a campaign and give each customer of its audience a coupon of their own.
+    """Create a campaign and give its audience their coupons.
 
-    Example: bazgasht campaign create winback myshop --audience segment:at_risk --discount 15%
+    Each customer of the audience gets a coupon of their own, once. Try it with --dry-run
+    first: it shows the audience and the cost and creates nothing.
+
+    \b
+    Examples:
+      bazgasht campaign create winback --audience segment:at_risk \\
+          --discount 15% --holdout 10% --dry-run
+      bazgasht campaign create welcome-back --audience inactive:90d --amount 5
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     if not audience:
         raise ConfigError("--audience is required (e.g. --audience segment:at_risk)")
     if (discount is None) == (amount is None):
@@ -225,55 +250,112 @@ def _run(
     now: datetime,
     program: Program | None,
     as_json: bool,
+    quiet: bool = False,
 ) -> None:
     with _client(context, store_name) as client:
         result = run_campaign(context.engine(), client, store_id, name, now, program=program)
     if as_json:
         _echo_json(result.as_dict())
     else:
-        typer.echo(result.one_line())
+        if not quiet:
+            typer.echo(result.one_line())
         for problem in result.problems:
-            typer.echo(f"warning: {problem}", err=True)
+            typer.echo(clean(f"warning: {problem}"), err=True)
 
 
 @app.command("run")
 def run_cmd(
-    ctx: typer.Context, name: NameArg, store: StoreArg = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    name: NameArg,
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Run a campaign again (from cron): coupons for customers new to its audience only.
+    """Run a campaign again: coupons for newcomers only.
 
-    Example: bazgasht campaign run winback
+    Safe from cron: customers who already got a coupon from the campaign never get a
+    second; coupons an earlier run left pending are finished.
+
+    \b
+    Examples:
+      bazgasht campaign run winback
+      bazgasht campaign run winback --store myshop --quiet   (cron: 0 9 * * *)
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     now = _now(ctx)
     store_name, store_id = _store(context, store)
     found = get_campaign(context.engine(), store_id, name)
     program = _program(context, store_name, found.audience, now)
-    _run(context, store_name, store_id, name, now, program, as_json)
+    if quiet:
+        quiet_logs(ctx)
+    _run(context, store_name, store_id, name, now, program, as_json, quiet)
 
 
-def _set(ctx: typer.Context, name: str, store: str | None, status: str) -> None:
+def _set(ctx: typer.Context, name: str, store: str | None, status: str, as_json: bool) -> None:
     context = app_context(ctx)
     _, store_id = _store(context, store)
     done = set_status(context.engine(), store_id, name, status)
-    typer.echo(f"{done.name}: {done.status}")
+    if as_json:
+        _echo_json({"campaign": done.name, "status": done.status})
+        return
+    typer.echo(clean(f"{done.name}: {done.status}"))
 
 
 @app.command("pause")
-def pause_cmd(ctx: typer.Context, name: NameArg, store: StoreArg = None) -> None:
-    """Stop enrolling new customers (coupons already made stay valid)."""
-    _set(ctx, name, store, "paused")
+def pause_cmd(
+    ctx: typer.Context,
+    name: NameArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop enrolling new customers.
+
+    Coupons already made stay valid; coupons a run left pending are still finished.
+
+    \b
+    Examples:
+      bazgasht campaign pause winback
+      bazgasht campaign pause winback --store myshop
+    """
+    _set(ctx, name, store, "paused", output_format(fmt, as_json) is Format.JSON)
 
 
 @app.command("resume")
-def resume_cmd(ctx: typer.Context, name: NameArg, store: StoreArg = None) -> None:
-    """Enroll new customers again on the next run."""
-    _set(ctx, name, store, "active")
+def resume_cmd(
+    ctx: typer.Context,
+    name: NameArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Enroll new customers again from the next run.
+
+    \b
+    Examples:
+      bazgasht campaign resume winback
+      bazgasht campaign resume winback && bazgasht campaign run winback
+    """
+    _set(ctx, name, store, "active", output_format(fmt, as_json) is Format.JSON)
 
 
 @app.command("list")
-def list_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """The store's campaigns."""
+def list_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The store's campaigns, their offers and status.
+
+    \b
+    Examples:
+      bazgasht campaign list
+      bazgasht campaign list --store myshop --format json
+    """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     _, store_id = _store(context, store)
     found = list_campaigns(context.engine(), store_id)
@@ -305,46 +387,64 @@ def list_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = Fals
 def export_cmd(
     ctx: typer.Context,
     name: NameArg,
-    store: StoreArg = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    store: StoreOpt = None,
+    fmt: ExportFormatOpt = Export.CSV,
+    as_json: JsonOpt = False,
     message: Annotated[
         str | None,
-        typer.Option(help="Message template: {first_name} {code} {amount} {expires} …"),
+        typer.Option(
+            metavar="TEMPLATE",
+            help="Message template: {first_name} {code} {amount} {expires} …",
+        ),
     ] = None,
     language: Annotated[
-        str, typer.Option("--template", help="Shipped template when no --message: en or fa.")
+        str,
+        typer.Option(
+            "--template", metavar="LANG", help="Shipped template when no --message: en or fa."
+        ),
     ] = "en",
 ) -> None:
-    """The campaign's coupons with a rendered message, for your e-mail or SMS sender.
+    """The campaign's coupons with a message, for your sender.
 
-    Example: bazgasht campaign export winback --template fa > winback.csv
+    One row per issued coupon with a rendered message, for your e-mail or SMS tool.
+
+    \b
+    Examples:
+      bazgasht campaign export winback > winback.csv
+      bazgasht campaign export winback --template fa --format json
     """
-    if fmt not in ("csv", "json"):
-        raise ConfigError("--format must be csv or json")
+    out = output_format(fmt, as_json)
     if language not in TEMPLATES:
         raise ConfigError(f"--template must be one of {', '.join(TEMPLATES)}")
     context = app_context(ctx)
     _, store_id = _store(context, store)
     found = get_campaign(context.engine(), store_id, name)
     rows = export_rows(context.engine(), found, message or TEMPLATES[language], language)
-    if fmt == "json":
+    if out is Format.JSON:
         _echo_json({"campaign": name, "rows": [r.as_dict() for r in rows]})
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([row.as_dict()[c] for c in COLUMNS])
+    print_csv(COLUMNS, ([row.as_dict()[c] for c in COLUMNS] for row in rows))
 
 
 @app.command("report")
 def report_cmd(
-    ctx: typer.Context, name: NameArg, store: StoreArg = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    name: NameArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """What the campaign brought back: coupons used, revenue, discount, cost per returning
-    customer, and the return rate against the hold-out group.
+    """What the campaign brought back.
 
-    Example: bazgasht campaign report winback
+    Coupons used, revenue, discount, cost per returning customer, and the return rate
+    against the hold-out group.
+
+    \b
+    Examples:
+      bazgasht campaign report winback
+      bazgasht campaign report winback --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     now = _now(ctx)
     _, store_id = _store(context, store)

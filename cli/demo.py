@@ -7,6 +7,8 @@ of its own (a fresh SQLite file and config there each time) and stops its server
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import shutil
 import sys
 import time
@@ -18,11 +20,11 @@ from typing import Annotated, Any
 import platformdirs
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, func, select
 
-from cli._config import Config, StoreConfig, save_config
-from cli._context import AppContext, app_context, stdout_console
+from cli._config import ENV_DATABASE_URL, Config, StoreConfig, save_config
+from cli._context import AppContext, app_context, invocation, stdout_console
+from cli._render import Table, esc
 from cli.analytics import headline
 from cli.campaign import print_preview
 from cli.loyalty import print_demo_tour
@@ -47,17 +49,32 @@ def default_demo_dir() -> Path:
 def demo(
     ctx: typer.Context,
     orders_count: Annotated[
-        int, typer.Option("--orders", min=10, max=200_000, help="Orders in the sample history.")
+        int,
+        typer.Option(
+            "--orders", metavar="N", min=10, max=200_000, help="Orders in the sample history."
+        ),
     ] = 3000,
-    currency: Annotated[str, typer.Option(help="USD, EUR, or a zero-decimal IRT / IRR.")] = "USD",
+    currency: Annotated[
+        str, typer.Option(metavar="CODE", help="USD, EUR, or a zero-decimal IRT / IRR.")
+    ] = "USD",
     directory: Annotated[
         Path | None,
-        typer.Option("--dir", help="Where the demo keeps its database and config (recreated)."),
+        typer.Option(
+            "--dir",
+            metavar="PATH",
+            help="Where the demo keeps its database and config (recreated).",
+        ),
     ] = None,
 ) -> None:
-    """Run Bazgasht end to end on a generated sample store: sync, loyalty, metrics.
+    """Run the whole job on a built-in sample store.
 
-    Example: bazgasht demo --orders 5000 --currency IRT
+    Sync, loyalty, metrics, the HTML report and a campaign dry run, on a generated store
+    served on 127.0.0.1; your own config and database are never touched.
+
+    \b
+    Examples:
+      bazgasht demo
+      bazgasht demo --orders 5000 --currency IRT
     """
     from connector.samplestore import SampleStore  # only loaded when needed
 
@@ -67,7 +84,7 @@ def demo(
     folder = directory or default_demo_dir()
     if folder.exists():
         shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, mode=0o700)  # its database holds (made-up) customers' data
     console = stdout_console()
     started = time.monotonic()
     console.print(
@@ -104,8 +121,8 @@ def demo(
         console.print(
             "1. Checked the store: key valid, "
             + (
-                f"WooCommerce {facts.wc_version}, {facts.currency} with {facts.decimals} "
-                f"decimals, timezone {facts.timezone}."
+                f"WooCommerce {esc(facts.wc_version)}, {esc(facts.currency)} with "
+                f"{facts.decimals} decimals, timezone {esc(facts.timezone)}."
                 if facts
                 else "but it told nothing about itself."
             )
@@ -126,7 +143,7 @@ def demo(
         console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
         console.print(headline(engine, store_id, now))
         report_path = write_report(engine, store_id, folder / "report.html", now)
-        console.print(f"6. The HTML report (open it in a browser): {report_path}")
+        console.print(f"6. The HTML report (open it in a browser): {esc(report_path)}")
         console.print(
             "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
         )
@@ -135,14 +152,32 @@ def demo(
     console.print(
         f"\n[bold]Done in {time.monotonic() - started:.1f} s.[/] The demo's data: {folder}"
     )
-    for command in ("sync status", "metrics --period quarter", "rfm", "loyalty top"):
-        console.print(f"  Look around:     bazgasht --config {config_path} {command}")
-    console.print("  Your own store:  bazgasht init")
-    console.print(
-        "                   bazgasht store add myshop --url https://myshop.example "
-        "--secret-env MYSHOP_SECRET"
-    )
-    console.print("                   bazgasht store check myshop && bazgasht sync")
+    # BAZGASHT_DATABASE_URL would send the hints to your database, not the demo's.
+    overridden = bool(os.environ.get(ENV_DATABASE_URL))
+    for line in closing_hints(invocation(), config_path, db_url if overridden else None):
+        console.print(esc(line))
+
+
+def closing_hints(bazgasht: str, config_path: Path, db_url: str | None = None) -> list[str]:
+    """The demo's last words: commands to look around the demo's data (they run as printed;
+    ``db_url`` is named on them when the environment would point elsewhere) and the steps
+    for a real store (with your address and keys in place of the examples)."""
+    demo = f"{bazgasht} --config {shlex.quote(str(config_path))}"
+    if db_url is not None:
+        demo = f"{ENV_DATABASE_URL}={shlex.quote(db_url)} {demo}"
+    pad = " " * 19
+    return [
+        *(
+            f"  Look around:     {demo} {command}"
+            for command in ("sync status", "metrics --period quarter", "rfm", "loyalty top")
+        ),
+        "  Your own store (your shop's address and its REST API keys in place of these):",
+        f"{pad}{bazgasht} init",
+        f"{pad}export MYSHOP_SECRET=cs_…",
+        f"{pad}{bazgasht} store add myshop --url https://myshop.example --key ck_… "
+        "--secret-env MYSHOP_SECRET",
+        f"{pad}{bazgasht} store check myshop && {bazgasht} sync",
+    ]
 
 
 def _campaign_dry_run(engine: Engine, store_id: int, now: datetime) -> None:

@@ -12,24 +12,39 @@ The settings live in the config file, per store::
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli._context import AppContext, app_context, stdout_console
+from cli._csv import print_csv
+from cli._options import (
+    EXIT_PENDING,
+    AllOpt,
+    Format,
+    FormatOpt,
+    JsonOpt,
+    QuietOpt,
+    Rows,
+    RowsFormatOpt,
+    StoreOpt,
+    StoresOpt,
+    TableOrJson,
+    new_app,
+    output_format,
+    quiet_logs,
+)
+from cli._render import Table, clean, esc, json_text
 from connector import ConfigError
 from connector._client import WooClient
 from loyalty import (
     DemoTour,
     Program,
+    ProgramRun,
     balance_report,
     expiring,
     grant,
@@ -42,26 +57,23 @@ from loyalty import (
     top,
     verify,
 )
-from loyalty.redeem import finish_pending, redemptions
+from loyalty.program import PastOrders, orders_before_start
+from loyalty.redeem import Redemption, finish_pending, redemptions
 from loyalty.settings import parse_settings
 
-app = typer.Typer(
-    help="The loyalty program: points for sign-up, the second purchase and cashback, "
-    "redeemed as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
-    "(see `bazgasht loyalty settings`).",
-    no_args_is_help=True,
+app = new_app(
+    "The loyalty program: points, balances, reward coupons.\n\n"
+    "Customers earn points for signing up, for their second purchase and as cashback, and "
+    "redeem them as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
+    "(see `bazgasht loyalty settings` and docs/loyalty.md)."
 )
 
-StoreArg = Annotated[
-    str | None, typer.Argument(help="The store (default: the only one configured).")
-]
-StoreOpt = Annotated[
-    str | None, typer.Option("--store", help="The store (default: the only one configured).")
-]
 CustomerArg = Annotated[
-    str, typer.Argument(help="The customer: an e-mail address or a WooCommerce customer id.")
+    str,
+    typer.Argument(
+        metavar="CUSTOMER", help="The customer: an e-mail address or a WooCommerce customer id."
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 @app.callback()
@@ -127,7 +139,7 @@ def _client(context: AppContext, name: str) -> WooClient:
 
 
 def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json_text(data))
 
 
 def _money(amount: Decimal, program: Program) -> str:
@@ -142,12 +154,23 @@ def _when(value: datetime | None, program: Program) -> str:
 
 
 @app.command("settings")
-def settings_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """Show the program's settings for a store, with defaults filled in and where each comes
-    from (config, default, the store's currency).
+def settings_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The program's settings in force, and where each comes from.
 
-    Example: bazgasht loyalty settings myshop
+    Defaults are filled in; each value says whether it comes from your config, the default
+    or the store's currency.
+
+    \b
+    Examples:
+      bazgasht loyalty settings
+      bazgasht loyalty settings --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     name = _store(context, store)
     parse_settings(name, context.store(name).loyalty)  # a config error first, even offline
@@ -163,26 +186,26 @@ def settings_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = 
         table.add_row(setting, value, source)
     console = stdout_console()
     console.print(table)
+    currency = esc(program.currency or "?")  # as the store told it
     console.print(
-        f"Currency {program.currency or '?'} with {program.decimals} decimals: "
-        f"1 point = {program.point_value} {program.currency}; "
+        f"Currency {currency} with {program.decimals} decimals: "
+        f"1 point = {program.point_value} {currency}; "
         f"{program.min_redeem_points} points = "
-        f"{program.amount_of(program.min_redeem_points)} {program.currency}."
+        f"{program.amount_of(program.min_redeem_points)} {currency}."
     )
 
 
 @app.command("reconcile")
 def reconcile_cmd(
     ctx: typer.Context,
-    stores: Annotated[
-        list[str] | None, typer.Argument(help="Stores (default: the only one, or --all).")
-    ] = None,
-    all_stores: Annotated[bool, typer.Option("--all", help="Every configured store.")] = False,
+    stores: StoresOpt = None,
+    all_stores: AllOpt = False,
     since: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="Also recompute the customers with orders created or modified since this "
-            "date (UTC), e.g. after restoring a backup."
+            "date (UTC), e.g. after restoring a backup.",
         ),
     ] = None,
     full: Annotated[
@@ -195,16 +218,25 @@ def reconcile_cmd(
             help="Do not contact the store (pending redemptions and expired coupons wait).",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Bring the ledger in line with the mirror: append only the differences.
+    """Bring the ledger in line with the orders now.
 
-    `sync` does this at the end of every run; run it by hand after changing the settings
-    (a changed `starts_at` backfills history). Also finishes redemptions a crash left pending.
+    Appends only the differences. `sync` does this at the end of every run; run it by hand
+    after changing the settings (an earlier `starts_at` credits past orders). Also finishes
+    redemptions that a crash or an unreachable store left pending.
 
-    Example: bazgasht loyalty reconcile myshop --since 2026-01-01
+    \b
+    Examples:
+      bazgasht loyalty reconcile
+      bazgasht loyalty reconcile --store myshop --since 2026-01-01
+      bazgasht loyalty reconcile --all --full --quiet
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
+    if quiet:
+        quiet_logs(ctx)
     context = app_context(ctx)
     now = _now(ctx)
     names = context.pick_stores(stores, all_stores)
@@ -219,10 +251,12 @@ def reconcile_cmd(
                 run = run_program(context.engine(), client, program, now, full=full, since=since_at)
         results.append(run)
         if not as_json and not quiet:
-            typer.echo(run.one_line())
+            typer.echo(clean(run.one_line()))
+            for line in finished_lines(name, run.finished):
+                typer.echo(line)
         for problem in run.problems:
             if not as_json:
-                typer.echo(f"warning: {name}: {problem}", err=True)
+                typer.echo(clean(f"warning: {name}: {problem}"), err=True)
     if as_json:
         _echo_json({"stores": [r.as_dict() for r in results]})
 
@@ -233,59 +267,88 @@ def reconcile_cmd(
 def redeem_cmd(
     ctx: typer.Context,
     customer: CustomerArg,
-    points: Annotated[str, typer.Argument(help="How many points to turn into a coupon.")],
+    points: Annotated[
+        str, typer.Argument(metavar="POINTS", help="How many points to turn into a coupon.")
+    ],
     store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Turn a customer's points into a one-time WooCommerce coupon for their e-mail.
+    """Turn a customer's points into a coupon in your store.
 
-    The coupon (fixed cart discount, worth points × point_value) is created on the store;
-    the points are debited first, so a crash never gives a coupon without its debit and the
-    next run finishes the job.
+    The coupon (fixed cart discount worth points × point_value, once, for the customer's
+    e-mail) is created on the store; the points are debited first, so a crash never gives a
+    coupon without its debit and the next run finishes the job.
 
-    Example: bazgasht loyalty redeem sofia@example.com 500
+    \b
+    Examples:
+      bazgasht loyalty redeem sofia@example.com 500
+      bazgasht loyalty redeem 42 1000 --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     amount = _points(points)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
     with _client(context, name) as client:
-        finish_pending(context.engine(), client, program, now)
+        earlier = finish_pending(context.engine(), client, program, now)
         r = redeem(context.engine(), client, program, identity, amount, now)
+    if not as_json:
+        for line in finished_lines(name, earlier):
+            typer.echo(line)
     if as_json:
         _echo_json(r.as_dict())
     elif r.status == "issued":
         typer.echo(
-            f"Coupon {r.code} for {r.email}: {_money(r.amount, program)} {program.currency} "
-            "off, once, until "
-            f"{_when(r.expires_at, program)} ({r.points} points redeemed)."
+            clean(
+                f"Coupon {r.code} for {r.email}: {_money(r.amount, program)} "
+                f"{program.currency} off, once, until "
+                f"{_when(r.expires_at, program)} ({r.points} points redeemed)."
+            )
         )
     elif r.status == "pending":
         typer.echo(
-            f"Points debited; the coupon {r.code} could not be created yet ({r.last_error}). "
-            "The next `bazgasht sync` or `bazgasht loyalty reconcile` finishes it.",
+            clean(
+                f"Pending: {r.points} points were debited, but the coupon {r.code} is not on "
+                f"the store yet ({r.last_error}). Do not redeem again and do not send the "
+                f"code yet: the next `bazgasht sync` (or `bazgasht loyalty reconcile --store "
+                f"{name}`) creates this same coupon and says so; "
+                "`bazgasht loyalty coupons --status pending` lists what is waiting."
+            ),
             err=True,
         )
     else:
-        typer.echo(f"The store refused the coupon; the points were given back: {r.last_error}")
+        typer.echo(
+            clean(f"The store refused the coupon; the points were given back: {r.last_error}"),
+            err=True,
+        )
     if r.status == "released":
         raise typer.Exit(1)
+    if r.status == "pending":  # not done: a script must not send a code the store lacks
+        raise typer.Exit(EXIT_PENDING)
 
 
 @app.command("coupons")
 def coupons_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
+    store: StoreOpt = None,
     status: Annotated[
         str | None,
-        typer.Option(help="Only this state: pending, issued, used, expired, released."),
+        typer.Option(
+            metavar="STATE", help="Only this state: pending, issued, used, expired, released."
+        ),
     ] = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the redemptions and the state of their coupons.
+    """The redemptions and the state of their coupons.
 
-    Example: bazgasht loyalty coupons --status pending
+    \b
+    Examples:
+      bazgasht loyalty coupons
+      bazgasht loyalty coupons --status pending --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
     found = redemptions(context.engine(), program, status)
     if as_json:
@@ -306,13 +369,22 @@ def coupons_cmd(
 
 @app.command("balance")
 def balance_cmd(
-    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    customer: CustomerArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """A customer's points: available, pending, lifetime earned, redeemed, expired, and the
-    next expiry.
+    """A customer's points.
 
-    Example: bazgasht loyalty balance sofia@example.com
+    Available, pending, lifetime earned, granted, redeemed, expired, and the next expiry.
+
+    \b
+    Examples:
+      bazgasht loyalty balance sofia@example.com
+      bazgasht loyalty balance 42 --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, now = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -350,12 +422,22 @@ def balance_cmd(
 
 @app.command("history")
 def history_cmd(
-    ctx: typer.Context, customer: CustomerArg, store: StoreOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    customer: CustomerArg,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Every ledger entry of a customer (and of the guest e-mail that became them).
+    """Every ledger entry of a customer.
 
-    Example: bazgasht loyalty history 42
+    Includes the entries of the guest e-mail that became the customer.
+
+    \b
+    Examples:
+      bazgasht loyalty history 42
+      bazgasht loyalty history sofia@example.com --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, _clock = _open(ctx, store)
     with context.engine().connect() as conn:
         identity = resolve_customer(conn, program, customer)
@@ -383,7 +465,7 @@ def history_cmd(
         )
         return
     if not entries:
-        typer.echo(f"{identity} has no ledger entries.")
+        typer.echo(clean(f"{identity} has no ledger entries."))
         return
     table = Table("when", "points", "running", "kind", "reason", title=identity)
     running = 0
@@ -403,14 +485,25 @@ def history_cmd(
 def grant_cmd(
     ctx: typer.Context,
     customer: CustomerArg,
-    points: Annotated[str, typer.Argument(help="Points to credit; negative to debit (e.g. -50).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the ledger).")] = "",
+    points: Annotated[
+        str,
+        typer.Argument(metavar="POINTS", help="Points to credit; negative to debit (e.g. -50)."),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (kept in the ledger).")
+    ] = "",
     store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Credit or debit points by hand, with a reason the ledger keeps.
+    """Credit or debit points by hand, with a reason.
 
-    Examples: bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
-              bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
+    The ledger keeps the reason with the entry.
+
+    \b
+    Examples:
+      bazgasht loyalty grant 42 250 --reason "apology for the late parcel"
+      bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
     """
     context, _name, program, now = _open(ctx, store)
     amount = _points(points)
@@ -418,25 +511,47 @@ def grant_cmd(
         identity = resolve_customer(conn, program, customer)
     entry = grant(context.engine(), program, identity, amount, reason, now)
     report = balance_report(context.engine(), program, identity, now)
+    if output_format(fmt, as_json) is Format.JSON:
+        _echo_json(
+            {
+                "identity": identity,
+                "points": entry.points,
+                "kind": entry.kind,
+                "reason": entry.reason,
+                "entry_id": entry.id,
+                "balance": report.balance,
+            }
+        )
+        return
     typer.echo(
-        f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
-        f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
+        clean(
+            f"{'Credited' if entry.points > 0 else 'Debited'} {abs(entry.points)} points "
+            f"{'to' if entry.points > 0 else 'from'} {identity}; balance now {report.balance}."
+        )
     )
 
 
 @app.command("top")
 def top_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many customers.")] = 20,
+    store: StoreOpt = None,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000, help="How many customers.")
+    ] = 20,
+    fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
     """The customers with the most points.
 
-    Example: bazgasht loyalty top --limit 50
+    \b
+    Examples:
+      bazgasht loyalty top
+      bazgasht loyalty top --limit 50 --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
     rows = top(context.engine(), program, limit)
+    past = orders_before_start(context.engine(), program)
     if as_json:
         _echo_json(
             {
@@ -451,6 +566,7 @@ def top_cmd(
                     }
                     for r in rows
                 ],
+                "program": _start_json(program, past),
             }
         )
         return
@@ -458,23 +574,31 @@ def top_cmd(
     for i, r in enumerate(rows, 1):
         table.add_row(str(i), r.identity, r.email, r.name, str(r.balance), str(r.value))
     stdout_console().print(table)
+    if past.orders or not rows:  # say why the program looks empty
+        for line in start_lines(context, name, program, past):
+            typer.echo(line)
 
 
 @app.command("expiring")
 def expiring_cmd(
     ctx: typer.Context,
-    store: StoreArg = None,
-    within: Annotated[str, typer.Option("--within", help="The window: 30d, 2w, 12h.")] = "30d",
-    output: Annotated[
-        str, typer.Option("--format", help="table, csv (for a campaign) or json.")
-    ] = "table",
+    store: StoreOpt = None,
+    within: Annotated[
+        str, typer.Option("--within", metavar="DURATION", help="The window: 30d, 2w, 12h.")
+    ] = "30d",
+    fmt: RowsFormatOpt = Rows.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Customers whose points will expire soon — a segment to remind by e-mail or SMS.
+    """Customers whose points expire soon.
 
-    Example: bazgasht loyalty expiring --within 30d --format csv > expiring.csv
+    A segment to remind by e-mail or SMS: the CSV is ready for your sender.
+
+    \b
+    Examples:
+      bazgasht loyalty expiring
+      bazgasht loyalty expiring --within 30d --format csv > expiring.csv
     """
-    if output not in ("table", "csv", "json"):
-        raise ConfigError(f"--format must be table, csv or json, not {output!r}")
+    output = output_format(fmt, as_json).value
     context, name, program, now = _open(ctx, store)
     window = _parse_within(within)
     rows = expiring(context.engine(), program, now, window)
@@ -484,12 +608,11 @@ def expiring_cmd(
         )
         return
     if output == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["email", "name", "identity", "points_expiring", "first_expiry", "balance"])
-        for r in rows:
-            writer.writerow(
-                [r.email, r.name, r.identity, r.points, r.first_expiry.isoformat(), r.balance]
-            )
+        print_csv(
+            ["email", "name", "identity", "points_expiring", "first_expiry", "balance"],
+            ([r.email, r.name, r.identity, r.points, r.first_expiry.isoformat(), r.balance]
+             for r in rows),
+        )  # fmt: skip
         return
     if not rows:
         typer.echo(f"No points expire in the next {within}.")
@@ -503,12 +626,23 @@ def expiring_cmd(
 
 
 @app.command("verify")
-def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """Recompute every balance and rule from scratch and list each difference from the
-    ledger. Exit code 1 if there is any (docs/loyalty.md says how to read them).
+def verify_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit the ledger: recompute every balance from scratch.
 
-    Example: bazgasht loyalty verify myshop
+    Lists each difference between the rules and the ledger; exit code 1 if there is any
+    (docs/loyalty.md says how to read them).
+
+    \b
+    Examples:
+      bazgasht loyalty verify
+      bazgasht loyalty verify --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     report = verify(context.engine(), program, now)
     if as_json:
@@ -517,7 +651,7 @@ def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = Fa
         console = stdout_console()
         if report.ok:
             console.print(
-                f"[green]ok[/]: {name}: {report.entries} entries agree with the rules for "
+                f"[green]ok[/]: {esc(name)}: {report.entries} entries agree with the rules for "
                 f"{report.identities} customers; {report.outstanding} points outstanding."
             )
         else:
@@ -535,16 +669,28 @@ def verify_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = Fa
 
 
 @app.command("summary")
-def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = False) -> None:
-    """The program in numbers: members, points issued, redeemed, expired, outstanding, and the
-    liability in your currency.
+def summary_cmd(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The program in numbers.
 
-    Example: bazgasht loyalty summary
+    Members, points issued, redeemed, expired and outstanding, and the liability in your
+    currency.
+
+    \b
+    Examples:
+      bazgasht loyalty summary
+      bazgasht loyalty summary --store myshop --format json
     """
+    as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
     s = summary(context.engine(), program, now)
+    past = orders_before_start(context.engine(), program)
     if as_json:
-        _echo_json(s.as_dict())
+        _echo_json({**s.as_dict(), "program": _start_json(program, past)})
         return
     table = Table(show_header=False, title=f"Loyalty program of {name}")
     rows = [
@@ -557,10 +703,74 @@ def summary_cmd(ctx: typer.Context, store: StoreArg = None, as_json: JsonOpt = F
         ("negative balances", str(s.negative)),
         ("liability", f"{s.liability} {s.currency} (1 point = {s.point_value})"),
         ("redemptions", ", ".join(f"{k} {v}" for k, v in s.redemptions.items()) or "none"),
+        ("program started", f"{_when(program.starts_at, program)} ({program.timezone})"),
     ]
     for label, value in rows:
         table.add_row(label, value)
     stdout_console().print(table)
+    for line in start_lines(context, name, program, past):
+        typer.echo(line)
+
+
+# --------------------------------------------------------------------------- what runs say
+
+
+def start_lines(context: AppContext, name: str, program: Program, past: PastOrders) -> list[str]:
+    """When the program started, and how to credit the orders before it: a real store's
+    program starts at its first sync, so without these words it looks empty, not new."""
+    when = f"{_when(program.starts_at, program)} ({program.timezone})"
+    if program.sources.get("starts_at") == "program start":
+        head = f"The loyalty program of {name} started {when}, when Bazgasht first ran it"
+    else:
+        head = f"The loyalty program of {name} credits orders from {when} (starts_at)"
+    if not past.orders or past.first is None:
+        return [clean(head + ".")]
+    first = past.first.astimezone(program.tz).date().isoformat()
+    return [
+        clean(f"{head}: {past.orders:,} earlier orders earn no points."),
+        clean(
+            f"To credit them, set starts_at = {first} under [stores.{name}.loyalty] in "
+            f"{context.config_path}, then run `bazgasht loyalty reconcile --store {name}`."
+        ),
+    ]
+
+
+def _start_json(program: Program, past: PastOrders) -> dict[str, Any]:
+    return {
+        "starts_at": program.starts_at.isoformat(),
+        "starts_at_from": program.sources.get("starts_at", "default"),
+        "orders_before_start": past.orders,
+        "first_order_before_start": past.first.isoformat() if past.first else None,
+    }
+
+
+def finished_lines(name: str, finished: list[Redemption]) -> list[str]:
+    """What became of redemptions that were pending: the owner was told a run would say."""
+    lines = []
+    for r in finished:
+        if r.status == "issued":
+            lines.append(
+                f"{name}: the pending coupon {r.code} for {r.email} ({r.points} points, "
+                f"redemption {r.id}) is now on the store; it can be sent."
+            )
+        elif r.status == "released":
+            lines.append(
+                f"{name}: the store refused the pending coupon {r.code} for {r.email}; its "
+                f"{r.points} points were given back ({r.last_error})."
+            )
+    return [clean(line) for line in lines]
+
+
+def run_notes(context: AppContext, name: str, run: ProgramRun) -> list[str]:
+    """What a sync or reconcile run tells the owner beyond its one line: redemptions it
+    finished, and — on a store's first sync — when the program started."""
+    lines = finished_lines(name, run.finished)
+    if run.started_at is not None:
+        program = load_program(
+            context.engine(), name, context.store(name).loyalty, run.started_at, create=False
+        )
+        lines += start_lines(context, name, program, orders_before_start(context.engine(), program))
+    return lines
 
 
 # --------------------------------------------------------------------------- the demo
@@ -586,13 +796,14 @@ def print_demo_tour(console: Console, tour: DemoTour, appended: int | None = Non
     r = tour.redemption
     if r is not None and tour.customer is not None and tour.after is not None:
         console.print(
-            f"Redeemed {r.points} of {tour.customer.available} points of {r.email}: coupon "
-            f"[bold]{r.code}[/] ({_money(r.amount, program)} {program.currency}, {r.status}) "
+            f"Redeemed {r.points} of {tour.customer.available} points of {esc(r.email)}: coupon "
+            f"[bold]{esc(r.code)}[/] ({_money(r.amount, program)} {esc(program.currency)}, "
+            f"{r.status}) "
             "created on the "
             f"store; balance now {tour.after.balance}."
         )
     elif tour.error:
-        console.print(f"No redemption: {tour.error}")
+        console.print(f"No redemption: {esc(tour.error)}")
 
 
-__all__ = ["app", "print_demo_tour"]
+__all__ = ["app", "finished_lines", "print_demo_tour", "run_notes", "start_lines"]

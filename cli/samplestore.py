@@ -7,22 +7,35 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="The built-in sample WooCommerce store.", no_args_is_help=True)
+from cli._options import new_app
+
+app = new_app("The built-in sample WooCommerce store.\n\nFor trying things by hand.")
 
 
 @app.command("serve")
 def serve(
     orders: Annotated[
-        int, typer.Option(min=0, help="How many orders of history to generate.")
+        int, typer.Option(metavar="N", min=0, help="How many orders of history to generate.")
     ] = 1500,
-    currency: Annotated[str, typer.Option(help="USD, EUR, or a zero-decimal IRR / IRT.")] = "USD",
-    seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 1,
-    latency_ms: Annotated[float, typer.Option(min=0, help="Delay added to every request.")] = 0.0,
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free one).")] = 0,
+    currency: Annotated[
+        str, typer.Option(metavar="CODE", help="USD, EUR, or a zero-decimal IRR / IRT.")
+    ] = "USD",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the generated history.")] = 1,
+    latency_ms: Annotated[
+        float, typer.Option(metavar="MS", min=0, help="Delay added to every request.")
+    ] = 0.0,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, max=65535, help="Port (0: any free one).")
+    ] = 0,
 ) -> None:
-    """Serve a generated store on 127.0.0.1 until Ctrl-C, and print its URL and keys.
+    """Serve a generated store on 127.0.0.1 until Ctrl-C.
 
-    Example: bazgasht sample-store serve --orders 5000 --currency IRT --latency-ms 100
+    Prints its URL and made-up keys, and the `store add` line that connects to it.
+
+    \b
+    Examples:
+      bazgasht sample-store serve
+      bazgasht sample-store serve --orders 5000 --currency IRT --latency-ms 100
     """
     from connector.samplestore import SampleStore  # only loaded when needed
 

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Annotated
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from pydantic import ValidationError
+from rich.text import Text
 
-from cli._config import STORE_NAME_PATTERN, StoreConfig, load_config, save_config
-from cli._context import app_context, stdout_console
+from cli._config import (
+    STORE_NAME_PATTERN,
+    StoreConfig,
+    save_config,
+    shop_address,
+    validation_message,
+)
+from cli._context import app_context, invocation, stdout_console
+from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
+from cli._render import Table, cell, json_text
 from connector import ConfigError
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
 
-app = typer.Typer(
-    help="Add, list, remove and check the stores Bazgasht mirrors.", no_args_is_help=True
-)
+app = new_app("Add, list, remove and check the stores Bazgasht mirrors.")
 
 #: Words `bazgasht sync` reads as subcommands, so no store may be called that.
 RESERVED_NAMES = frozenset({"status"})
@@ -53,12 +62,18 @@ def add(
     ] = False,
     verify_tls: Annotated[bool, typer.Option(help="Verify the store's TLS certificate.")] = True,
 ) -> None:
-    """Add a store (or replace its settings).
+    """Add a store, or replace its settings.
 
-    The consumer secret is never taken as an argument (shell history and `ps` would keep it):
-    it is asked for with hidden input, read from stdin, or named by an environment variable.
+    The keys come from WooCommerce: Settings, Advanced, REST API, Add key (Read for sync
+    and metrics, Read/Write to issue loyalty coupons). The consumer secret is never taken as
+    an argument (shell history and `ps` would keep it): it is asked for with hidden input,
+    read from stdin, or named by an environment variable.
 
-    Example: bazgasht store add myshop --url https://myshop.example --secret-env MYSHOP_SECRET
+    \b
+    Examples:
+      export MYSHOP_SECRET=cs_…
+      bazgasht store add myshop --url https://myshop.example \\
+          --key ck_… --secret-env MYSHOP_SECRET
     """
     context = app_context(ctx)
     if not re.match(STORE_NAME_PATTERN, name) or name in RESERVED_NAMES:
@@ -66,20 +81,27 @@ def add(
             f"{name!r} cannot be a store name: use letters, digits, '-', '_' or '.', "
             f"not {', '.join(sorted(RESERVED_NAMES))}."
         )
+    try:  # before asking for any key: a wrong address is said at once
+        address = shop_address(url)
+    except ValueError as exc:
+        raise ConfigError(f"--url: {exc}") from None
     if key is None:
-        key = typer.prompt("Consumer key (ck_…)").strip()
+        key = typer.prompt("Consumer key (ck_…)")
+    key = _checked_key(key.strip())
     secret: str | None = None
-    if secret_env is None:
+    if secret_env is not None:
+        secret_from_env = _checked_env(secret_env, context.environ)
+        _checked_secret(secret_from_env, f"the variable {secret_env}")
+    else:
         if secret_stdin:
             secret = sys.stdin.readline().strip()
         else:
             secret = typer.prompt("Consumer secret (cs_…, hidden)", hide_input=True).strip()
-        if not secret:
-            raise ConfigError("the consumer secret is empty.")
-    config = load_config(context.config_path)
+        _checked_secret(secret, "the consumer secret")
+    config = context.config.model_copy(deep=True)
     try:
         store = StoreConfig(
-            url=url,
+            url=address,
             consumer_key=key,
             consumer_secret=secret,
             consumer_secret_env=secret_env,
@@ -87,32 +109,56 @@ def add(
             verify_tls=verify_tls,
             loyalty=config.stores[name].loyalty if name in config.stores else {},
         )
-    except ValueError as exc:
-        raise ConfigError(f"store {name!r}: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"store {name!r}: {validation_message(exc)}") from None
     config.stores[name] = store
     save_config(context.config_path, config)
     typer.echo(f"Saved store {name!r} in {context.config_path} (mode 0600).")
+    if store.url != url.strip().rstrip("/"):
+        typer.echo(
+            f"Note: saved the shop's address {store.url}; Bazgasht adds the REST API's path "
+            "(/wp-json/wc/v3/) itself.",
+            err=True,
+        )
     if store.url.startswith("http://"):
         typer.echo(
             "Warning: plain http:// sends your orders unencrypted; prefer https://.", err=True
         )
-    typer.echo(f"Next: bazgasht store check {name}")
+    typer.echo(f"Next: {invocation()} store check {name}")
 
 
 @app.command("list")
-def list_stores(ctx: typer.Context) -> None:
+def list_stores(
+    ctx: typer.Context, fmt: FormatOpt = TableOrJson.TABLE, as_json: JsonOpt = False
+) -> None:
     """List the configured stores (secrets are never shown).
 
-    Example: bazgasht store list
+    \b
+    Examples:
+      bazgasht store list
+      bazgasht store list --format json
     """
     config = app_context(ctx).config
-    if not config.stores:
-        typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL`.")
+    rows = [
+        {
+            "store": name,
+            "url": store.url,
+            "consumer_key": _mask(store.consumer_key),
+            "secret_from": f"${store.consumer_secret_env}"
+            if store.consumer_secret_env
+            else "config file",
+        }
+        for name, store in sorted(config.stores.items())
+    ]
+    if output_format(fmt, as_json) is Format.JSON:
+        typer.echo(json_text({"stores": rows}))
+        return
+    if not rows:
+        typer.echo("No stores yet. Add one with `bazgasht store add NAME --url URL --key ck_…`.")
         return
     table = Table("store", "url", "consumer key", "secret from")
-    for name, store in sorted(config.stores.items()):
-        source = f"${store.consumer_secret_env}" if store.consumer_secret_env else "config file"
-        table.add_row(name, store.url, _mask(store.consumer_key), source)
+    for row in rows:
+        table.add_row(row["store"], row["url"], row["consumer_key"], row["secret_from"])
     stdout_console().print(table)
 
 
@@ -120,13 +166,17 @@ def list_stores(ctx: typer.Context) -> None:
 def remove(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to remove.")]
 ) -> None:
-    """Remove a store from the config. Its mirrored data stays in the database.
+    """Remove a store from the config.
 
-    Example: bazgasht store remove myshop
+    Its mirrored data and loyalty ledger stay in the database.
+
+    \b
+    Example:
+      bazgasht store remove myshop
     """
     context = app_context(ctx)
     context.store(name)
-    config = load_config(context.config_path)
+    config = context.config.model_copy(deep=True)
     del config.stores[name]
     save_config(context.config_path, config)
     typer.echo(f"Removed store {name!r} from {context.config_path}.")
@@ -134,28 +184,104 @@ def remove(
 
 @app.command("check")
 def check(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The store to check.")]
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The store to check.")],
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Check that a store is reachable, the key works, and what it may do.
+    """Check a store: reachable? key valid? permissions? currency?
 
-    Example: bazgasht store check myshop
+    Exit code 1 when a check fails; each failed check says how to fix it.
+
+    \b
+    Examples:
+      bazgasht store check myshop
+      bazgasht store check myshop --format json
     """
     context = app_context(ctx)
     creds = context.store(name).credentials(name, context.environ)
     with WooClient(creds) as client:
         report = check_store(client)
-    table = Table("check", "result", "details")
-    for item in report.items:
-        mark = "[green]ok[/]" if item.ok else ("[red]FAILED[/]" if item.ok is False else "—")
-        detail = item.detail + (
-            f"\n[yellow]fix:[/] {item.hint}" if item.hint and not item.ok else ""
-        )
-        table.add_row(item.name, mark, detail)
-    stdout_console().print(table)
     if report.facts is not None:
         remember_facts(context.engine(), name, creds.url, report.facts)
+    if output_format(fmt, as_json) is Format.JSON:
+        data: dict[str, Any] = {
+            "store": name,
+            "ok": report.ok,
+            "checks": [asdict(item) for item in report.items],
+            "facts": None if report.facts is None else asdict(report.facts),
+        }
+        typer.echo(json_text(data))
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    table = Table("check", "result", "details")
+    for item in report.items:
+        if item.ok is None:
+            mark = Text("—")
+        else:
+            mark = Text("ok", style="green") if item.ok else Text("FAILED", style="red")
+        detail = cell(item.detail)
+        if item.hint and not item.ok:
+            detail.append("\nfix: ", style="yellow").append_text(cell(item.hint))
+        table.add_row(item.name, mark, detail)
+    stdout_console().print(table)
     if not report.ok:
         raise typer.Exit(1)
+
+
+#: WooCommerce makes keys as "ck_"/"cs_" and a 40-digit hexadecimal hash (wc_rand_hash).
+_KEY = re.compile(r"ck_[0-9a-f]{40}")
+_SECRET = re.compile(r"cs_[0-9a-f]{40}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WHERE = "WooCommerce → Settings → Advanced → REST API"
+
+
+def _checked_key(key: str) -> str:
+    """A consumer key as WooCommerce makes them; never echoes what was given (it may be the
+    secret, pasted in the wrong place)."""
+    if _SECRET.fullmatch(key):
+        raise ConfigError(
+            "--key: that is the consumer secret (cs_…); give the consumer key (ck_…) here, "
+            "and the secret with --secret-env, --secret-stdin or at the prompt."
+        )
+    if not _KEY.fullmatch(key):
+        raise ConfigError(
+            f"--key: not a WooCommerce consumer key: those are ck_ and 40 letters and digits "
+            f"(0-9, a-f), shown once when the key is made in {_WHERE}. Copy it whole."
+        )
+    return key
+
+
+def _checked_env(variable: str, environ: Mapping[str, str]) -> str:
+    if not _ENV_NAME.fullmatch(variable):
+        raise ConfigError(
+            f"--secret-env: {variable!r} is not an environment variable name "
+            "(letters, digits and _, e.g. MYSHOP_SECRET)."
+        )
+    value = environ.get(variable, "").strip()
+    if not value:
+        raise ConfigError(
+            f"--secret-env: the environment variable {variable} is not set here. Set it "
+            f"first (export {variable}=cs_…) — and wherever Bazgasht runs, e.g. on the cron "
+            "line — then add the store again. Nothing was saved."
+        )
+    return value
+
+
+def _checked_secret(secret: str, what: str) -> None:
+    if not secret:
+        raise ConfigError(f"{what} is empty. Nothing was saved.")
+    if _KEY.fullmatch(secret):
+        raise ConfigError(
+            f"{what} is the consumer key (ck_…); the secret is the one that starts with cs_."
+        )
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError(
+            f"{what} is not a WooCommerce consumer secret: those are cs_ and 40 letters and "
+            f"digits (0-9, a-f), shown once when the key is made in {_WHERE}. Nothing was "
+            "saved."
+        )
 
 
 def _mask(key: str) -> str:

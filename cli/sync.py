@@ -10,10 +10,24 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import Engine, func, select
+from typer.core import TyperGroup
 
 from cli._context import AppContext, app_context, stderr_console, stdout_console
+from cli._options import (
+    AllOpt,
+    Format,
+    FormatOpt,
+    JsonOpt,
+    QuietOpt,
+    StoresOpt,
+    TableOrJson,
+    new_app,
+    output_format,
+    quiet_logs,
+)
+from cli._render import Table, clean, esc
+from cli.loyalty import run_notes
 from connector import BazgashtError, LockHeld
 from connector._check import check_store
 from connector._client import WooClient
@@ -23,16 +37,34 @@ from connector._sync import SyncResult, sync_store
 from loyalty import ProgramRun, after_sync
 
 
+class _SyncGroup(TyperGroup):
+    """``sync`` runs without a sub-command; a word that is not one is most likely a store
+    named the way the first version did (``sync myshop``): say how to name it now."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            raise typer.BadParameter(
+                f"{args[0]!r} is not a sub-command of sync; to sync a store, name it with "
+                f"--store {args[0]} (or sync them all with --all).",
+                ctx=ctx,
+            )
+        return super().resolve_command(ctx, args)
+
+
+app = new_app(
+    None,
+    cls=_SyncGroup,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    subcommand_metavar="[status]",
+)
+
+
+@app.callback()
 def sync(
     ctx: typer.Context,
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[STORE]... | status",
-            help="Stores to sync (default: the only one, or --all). `sync status` reports.",
-        ),
-    ] = None,
-    all_stores: Annotated[bool, typer.Option("--all", help="Sync every configured store.")] = False,
+    names: StoresOpt = None,
+    all_stores: AllOpt = False,
     full: Annotated[
         bool,
         typer.Option(
@@ -42,31 +74,33 @@ def sync(
         ),
     ] = False,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=16, help="Pages fetched at once from each store.")
+        int,
+        typer.Option(metavar="N", min=1, max=16, help="Pages fetched at once from each store."),
     ] = 4,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing when all is well (for cron).")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: QuietOpt = False,
+    fmt: FormatOpt = TableOrJson.TABLE,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Mirror orders and customers of your stores into the local database.
+    """Mirror orders and customers of your stores.
 
-    Incremental by default and safe to run from cron every few minutes: a run that is killed
-    resumes where it stopped, and a run that finds another one busy with the same store exits
-    with code 75. Exit codes: 0 ok, 1 a store failed, 2 usage/config error, 75 skipped.
+    Copies what changed since the last run into the local database, then brings the loyalty
+    ledger up to date. Safe to run from cron every few minutes: a run that is killed resumes
+    where it stopped, and a run that finds another one busy with the same store exits with
+    code 75. Exit codes: 0 ok, 1 a store failed, 2 usage or configuration error, 75 skipped.
+    `bazgasht sync status` shows the last run of each store.
 
+    \b
     Examples:
-
-      bazgasht sync --quiet          (crontab: */15 * * * *)
-
-      bazgasht sync --all --full --json
-
+      bazgasht sync --all --quiet          (crontab: */15 * * * *)
+      bazgasht sync --store myshop --full --format json
       bazgasht sync status
     """
-    context = app_context(ctx)
-    if names == ["status"]:
-        status(context, as_json=as_json)
+    if ctx.invoked_subcommand is not None:
         return
+    as_json = output_format(fmt, as_json) is Format.JSON
+    if quiet:
+        quiet_logs(ctx)  # not even the plain-http warning: cron mails only real trouble
+    context = app_context(ctx)
     targets = context.pick_stores(names, all_stores)
     engine = context.engine()
     show_progress = sys.stdout.isatty() and not quiet and not as_json
@@ -74,24 +108,28 @@ def sync(
     codes: set[int] = set()
     for name in targets:
         summary: dict[str, Any] = {"store": name}
+        notes: list[str] = []
         try:
             run = _sync_one(context, engine, name, full, concurrency, show_progress)
             summary |= {"outcome": "ok", **run.as_dict()}
+            notes = run_notes(context, name, run.loyalty)
             for problem in run.loyalty.problems:
                 # The mirror is fine; a reward coupon could not be issued or checked.
                 codes.add(1)
                 summary["outcome"] = "loyalty_problem"
                 if not as_json:
-                    typer.echo(f"error: store {name!r}, loyalty: {problem}", err=True)
+                    typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
         except BazgashtError as exc:
             skipped = isinstance(exc, LockHeld)
             summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
             codes.add(exc.exit_code)
             if not as_json:
-                typer.echo(f"{'skipped' if skipped else 'error'}: {exc}", err=True)
+                typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
         summaries.append(summary)
         if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
             typer.echo(_one_line(summary))
+            for note in notes:  # pending coupons now issued; when a new program started
+                typer.echo(note)
     # A configuration error outranks a failed store, which outranks a skipped one.
     exit_code = next((c for c in (2, 1, 75) if c in codes), 0)
     if as_json:
@@ -146,7 +184,7 @@ def _mirror(
     if not progress:
         return sync_store(engine, client, store=name, url=url, full=full, concurrency=concurrency)
     with Progress(
-        TextColumn(f"[bold]{name}[/] {{task.description}}"),
+        TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -187,6 +225,20 @@ def _one_line(summary: dict[str, Any]) -> str:
         f"{summary['store']}: {summary['orders']} orders, {summary['customers']} customers "
         f"synced ({summary['mode']}, {summary['requests']} requests){tail}"
     )
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context, fmt: FormatOpt = TableOrJson.TABLE, as_json: JsonOpt = False
+) -> None:
+    """The last run of each store: counts, errors, quarantine.
+
+    \b
+    Examples:
+      bazgasht sync status
+      bazgasht sync status --format json
+    """
+    status(app_context(ctx), as_json=output_format(fmt, as_json) is Format.JSON)
 
 
 def status(context: AppContext, *, as_json: bool) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -16,7 +18,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from connector._errors import ConfigError
 
+log = logging.getLogger("bazgasht.connector")
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: The SQLite database holds customers' e-mails, names and phones: only its owner may read it.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+#: Files SQLite keeps beside the database (write-ahead log, shared memory, rollback journal).
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
 #: Key of the PostgreSQL advisory lock that serializes migrations across processes and hosts.
 _MIGRATION_LOCK_KEY = 0x6261_7A67  # "bazg"
 
@@ -46,8 +55,58 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` with the settings Bazgasht relies on; does not migrate."""
+def open_private(path: Path) -> IO[str]:
+    """Open (create) a file beside the database for appending, readable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    return os.fdopen(fd, "a+")
+
+
+def _tighten(path: Path, mode: int) -> bool:
+    """Take group and other permissions off ``path``; True if there were any. A file of
+    another user (a shared setup) cannot be changed by us: say so, and go on."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    if not current & 0o077:
+        return False
+    try:
+        os.chmod(path, current & mode)
+    except PermissionError:
+        log.warning(
+            "%s can be read by other users and is not ours to change (chmod %o it as its "
+            "owner): it holds customers' e-mails, names and phones",
+            path,
+            mode,
+        )
+        return False
+    return True
+
+
+def secure_sqlite_files(database: Path, *, own_folder: bool = False) -> list[Path]:
+    """Make an SQLite database private: a missing folder is created 0700, the database file
+    0600 before SQLite first opens it (SQLite gives its -wal/-shm files the database's mode).
+    An existing install is tightened: the database, its sidecar and lock files lose group and
+    other permissions, and so does the folder when it is Bazgasht's own (``own_folder``: the
+    default data folder; a folder the owner chose, such as /srv, is left as it is).
+    Returns what was tightened."""
+    folder = database.parent
+    tightened: list[Path] = []
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=PRIVATE_FOLDER)
+        os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
+    elif own_folder and _tighten(folder, PRIVATE_FOLDER):
+        tightened.append(folder)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    files = [database, *(Path(f"{database}{s}") for s in SQLITE_SIDECARS)]
+    files += sorted(folder.glob(f"{database.name}.*lock"))
+    tightened += [f for f in files if f.exists() and _tighten(f, PRIVATE_FILE)]
+    return tightened
+
+
+def create_db_engine(url: str, *, own_folder: bool = False) -> Engine:
+    """An engine for ``url`` with the settings Bazgasht relies on; does not migrate.
+
+    An SQLite file is made private first (``secure_sqlite_files``); what had to be tightened
+    is logged once — the next run finds it private already."""
     url = normalize_url(url)
     try:
         parsed = make_url(url)
@@ -55,7 +114,20 @@ def create_db_engine(url: str) -> Engine:
         raise ConfigError(f"database URL is not valid: {display_url(url)}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            database = Path(parsed.database).expanduser()
+            try:
+                tightened = secure_sqlite_files(database, own_folder=own_folder)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot create the database {database}: {exc.strerror}. Check "
+                    "`database_url` in the config (or BAZGASHT_DATABASE_URL)."
+                ) from exc
+            if tightened:
+                log.warning(
+                    "made the database private (it holds customers' e-mails, names and "
+                    "phones): other users can no longer read %s",
+                    ", ".join(str(p) for p in tightened),
+                )
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -74,7 +146,7 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     lock_path = Path(str(database) + ".migrate.lock")
-    with open(lock_path, "a+") as handle:
+    with open_private(lock_path) as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -121,9 +193,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_database(url: str) -> Engine:
-    """Create the engine and migrate; a clear ``ConfigError`` if the database is unreachable."""
-    engine = create_db_engine(url)
+def open_database(url: str, *, own_folder: bool = False) -> Engine:
+    """Create the engine and migrate; a clear ``ConfigError`` if the database is unreachable.
+    ``own_folder``: the SQLite file's folder is Bazgasht's own (see ``secure_sqlite_files``)."""
+    engine = create_db_engine(url, own_folder=own_folder)
     try:
         migrate(engine)
     except OperationalError as exc:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, func, select
 
-from connector._db import lock_key, sqlite_path
+from connector._db import lock_key, open_private, sqlite_path
 from connector._errors import LockHeld
 
 
@@ -43,7 +43,7 @@ def store_lock(engine: Engine, store: str, purpose: str = "sync") -> Iterator[No
     elif path is not None:
         digest = hashlib.sha256(f"{purpose}\x1f{store}".encode()).hexdigest()[:16]
         lock_path = path.with_name(f"{path.name}.{purpose}-{digest}.lock")
-        with open(lock_path, "a+") as handle:
+        with open_private(lock_path) as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

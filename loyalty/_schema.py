@@ -41,8 +41,6 @@ loyalty_programs = Table(
     metadata,
     Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # Random per program: makes coupon codes unique even if the database is rebuilt.
-    Column("salt", String(32), nullable=False),
     # Rules fingerprint of the last complete reconciliation (None: never / must redo all).
     Column("fingerprint", String(64)),
     Column("reconciled_at", UTCDateTime),  # the `now` of the last reconciliation
@@ -83,7 +81,9 @@ loyalty_redemptions = Table(
     Column("email", String(320), nullable=False),  # the coupon is restricted to it
     Column("points", BigInteger, nullable=False),
     Column("amount", Money, nullable=False),
-    Column("code", String(64), nullable=False),  # lower-case, as WooCommerce keeps codes
+    # Random (loyalty.codes), lower-case as WooCommerce keeps codes; stored before the coupon
+    # is made, so a retry looks it up instead of making a second coupon.
+    Column("code", String(64), nullable=False),
     # pending | issued | used | expired | released
     Column("status", String(20), nullable=False),
     Column("coupon_id", BigInteger),

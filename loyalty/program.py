@@ -3,15 +3,14 @@ us (currency, decimals, timezone) and the moment the program was created."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector import ConfigError
-from connector._schema import stores
+from connector._schema import orders, stores
 from loyalty._schema import loyalty_programs
 from loyalty.settings import Program, parse_settings, resolve
 
@@ -19,24 +18,24 @@ from loyalty.settings import Program, parse_settings, resolve
 def store_id_of(conn: Connection, store: str) -> int:
     found = conn.execute(select(stores.c.id).where(stores.c.name == store)).scalar()
     if found is None:
-        raise ConfigError(f"store {store!r} has no data yet: run `bazgasht sync {store}` first.")
+        raise ConfigError(
+            f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
+        )
     return int(found)
 
 
-def ensure_program(conn: Connection, store_id: int, now: datetime) -> tuple[datetime, str]:
-    """The program's creation time and salt, creating the program row on first use."""
+def ensure_program(conn: Connection, store_id: int, now: datetime) -> datetime:
+    """The program's creation time, creating the program row on first use."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
         insert(loyalty_programs)
-        .values(store_id=store_id, created_at=now, salt=secrets.token_hex(8))
+        .values(store_id=store_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["store_id"])
     )
-    row = conn.execute(
-        select(loyalty_programs.c.created_at, loyalty_programs.c.salt).where(
-            loyalty_programs.c.store_id == store_id
-        )
-    ).one()
-    return row[0], row[1]
+    created: datetime = conn.execute(
+        select(loyalty_programs.c.created_at).where(loyalty_programs.c.store_id == store_id)
+    ).scalar_one()
+    return created
 
 
 def load_program(
@@ -61,10 +60,10 @@ def load_program(
         ).first()
         if row is None:
             raise ConfigError(
-                f"store {store!r} has no data yet: run `bazgasht sync {store}` first."
+                f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
             )
         if create:
-            created, _salt = ensure_program(conn, row.id, now)
+            created = ensure_program(conn, row.id, now)
         else:
             created = (
                 conn.execute(
@@ -93,13 +92,44 @@ def load_program(
         return run(conn)
 
 
-def program_salt(conn: Connection, store_id: int) -> str:
-    salt = conn.execute(
-        select(loyalty_programs.c.salt).where(loyalty_programs.c.store_id == store_id)
-    ).scalar()
-    if salt is None:
-        raise ConfigError("the loyalty program of this store has not been started yet")
-    return str(salt)
+def program_started(conn: Connection, store_id: int) -> bool:
+    """Whether the store's program exists yet (its first run creates it)."""
+    found = conn.execute(
+        select(loyalty_programs.c.store_id).where(loyalty_programs.c.store_id == store_id)
+    ).first()
+    return found is not None
 
 
-__all__ = ["ensure_program", "load_program", "program_salt", "store_id_of"]
+class PastOrders(NamedTuple):
+    """Orders that would earn under the program's rules but were created before
+    ``starts_at``: what an owner with an empty program is missing, and what moving
+    ``starts_at`` back to ``first`` (and a reconcile) would credit."""
+
+    orders: int
+    first: datetime | None
+
+
+def orders_before_start(engine: Engine | Connection, program: Program) -> PastOrders:
+    query = select(func.count(), func.min(orders.c.created_at)).where(
+        orders.c.store_id == program.store_id,
+        orders.c.deleted_at.is_(None),
+        orders.c.status.in_(sorted(program.earn_statuses)),
+        orders.c.total > orders.c.refunded_total,
+        orders.c.created_at < program.starts_at,
+    )
+    if isinstance(engine, Connection):
+        count, first = engine.execute(query).one()
+    else:
+        with engine.connect() as conn:
+            count, first = conn.execute(query).one()
+    return PastOrders(int(count), first)
+
+
+__all__ = [
+    "PastOrders",
+    "ensure_program",
+    "load_program",
+    "orders_before_start",
+    "program_started",
+    "store_id_of",
+]

@@ -6,9 +6,10 @@ The steps, and what a crash at each leaves behind:
    redemption (``pending``) and append its debit. A crash before the commit leaves nothing; a
    crash after leaves a pending redemption whose points are already debited.
 2. **Issue**: look the coupon up by its code (``GET coupons?code=``); create it if missing
-   (``POST coupons``). The code is derived from the redemption id, so a retry finds the coupon
-   an earlier attempt made instead of making a second one; a ``400
-   woocommerce_rest_coupon_code_already_exists`` answer is looked up the same way.
+   (``POST coupons``). The code is random (``loyalty.codes``: nobody can guess it) and stored
+   with the redemption in step 1, so a retry finds the coupon an earlier attempt made instead
+   of making a second one; a ``400 woocommerce_rest_coupon_code_already_exists`` answer is
+   looked up the same way.
 3. **Mark issued.**
 
 Every run (``after_sync``, ``loyalty redeem``, ``loyalty reconcile``) first finishes the
@@ -24,8 +25,6 @@ process SIGKILL itself at that step (the kill tests use it; nothing else should 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import os
 import signal
@@ -50,8 +49,8 @@ from connector import (
 from connector._schema import customers, order_coupons, orders
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.codes import REDEMPTION_PREFIX, new_code
 from loyalty.ledger import append, last_seq
-from loyalty.program import program_salt
 from loyalty.rules import NewEntry, pending_points, redeem_key
 from loyalty.settings import MAX_POINTS, Program
 
@@ -146,15 +145,6 @@ def _crash_point(step: str) -> None:
     """Test hook: die here, hard, when the kill tests ask for it."""
     if os.environ.get(CRASH_ENV) == step:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def coupon_code(store: str, salt: str, redemption_id: int) -> str:
-    """``bz-<store>-<id>-<check>``: derived from the redemption, unique per program (the salt
-    is random per program, so a rebuilt database never reuses an old coupon's code)."""
-    store_part = hashlib.sha256(store.encode()).hexdigest()[:4]
-    digest = hashlib.sha256(f"{salt}:{store}:{redemption_id}".encode()).digest()
-    check = base64.b32encode(digest).decode().lower()[:4]
-    return f"bz-{store_part}-{redemption_id}-{check}"
 
 
 def availability(conn: Connection, program: Program, identity: str, now: datetime) -> Availability:
@@ -253,8 +243,8 @@ def reserve(
                 f"total{pending}); cannot redeem {points}."
             )
         email = email_of(conn, program, identity)
-        salt = program_salt(conn, program.store_id)
-        placeholder = f"pending-{os.getpid()}-{now.timestamp()}"
+        # Random, and stored before the coupon exists: the retry looks this code up.
+        code = new_code(REDEMPTION_PREFIX)
         redemption_id = int(
             conn.execute(  # type: ignore[index]
                 insert(loyalty_redemptions).values(
@@ -263,19 +253,13 @@ def reserve(
                     email=email,
                     points=points,
                     amount=amount,
-                    code=placeholder[:64],
+                    code=code,
                     status="pending",
                     created_at=now,
                     expires_at=now + timedelta(days=program.coupon_valid_days),
                     attempts=0,
                 )
             ).inserted_primary_key[0]
-        )
-        code = coupon_code(program.store, salt, redemption_id)
-        conn.execute(
-            update(loyalty_redemptions)
-            .where(loyalty_redemptions.c.id == redemption_id)
-            .values(code=code)
         )
         key = redeem_key(program.store, redemption_id)
         entry = NewEntry(
@@ -597,7 +581,6 @@ __all__ = [
     "Redemption",
     "availability",
     "check_coupons",
-    "coupon_code",
     "coupon_payload",
     "email_of",
     "find_coupon",

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from connector import BazgashtError, StoreError
 from connector._schema import orders
-from loyalty.program import load_program
+from loyalty.program import load_program, orders_before_start, program_started
 from loyalty.reconcile import ReconcileResult, reconcile
 from loyalty.redeem import CouponApi, CouponCheck, Redemption, check_coupons, finish_pending, redeem
 from loyalty.reports import BalanceReport, balance_report, top
@@ -29,16 +29,27 @@ class ProgramRun:
     finished: list[Redemption] = field(default_factory=list)
     coupons: CouponCheck = field(default_factory=CouponCheck)
     problems: list[str] = field(default_factory=list)
+    #: Set by the run that created the program (a store's first sync): when it starts, and
+    #: how many earning orders are older — they earn nothing unless ``starts_at`` moves back.
+    started_at: datetime | None = None
+    orders_before_start: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "store": self.store,
             "reconcile": self.reconcile.as_dict(),
             "redemptions_finished": [
-                {"id": r.id, "status": r.status, "code": r.code} for r in self.finished
+                {"id": r.id, "status": r.status, "code": r.code, "email": r.email}
+                for r in self.finished
             ],
             "coupons": self.coupons.as_dict(),
             "problems": self.problems,
+            "program_started": None
+            if self.started_at is None
+            else {
+                "starts_at": self.started_at.isoformat(),
+                "orders_before_start": self.orders_before_start,
+            },
         }
 
     def one_line(self) -> str:
@@ -96,12 +107,22 @@ def after_sync(
     """Call at the end of every ``sync`` of a store: reconcile the loyalty ledger with the
     freshly synced mirror, finish pending redemptions, notice used and expired coupons.
 
+    The first call for a store creates its program (``starts_at`` defaults to that moment);
+    the run then says so (``started_at``, ``orders_before_start``) so the owner learns why
+    past orders earn nothing and how to credit them.
+
     Raises ``ConfigError`` for invalid loyalty settings and ``LockHeld`` when another process
     keeps the store's ledger busy; store (HTTP) errors end up in ``ProgramRun.problems``."""
+    with engine.connect() as conn:
+        existed = program_started(conn, store_id)
     program = load_program(engine, store_name, settings, now)
     if program.store_id != store_id:
         raise BazgashtError(f"store {store_name!r} is store id {program.store_id}, not {store_id}")
-    return run_program(engine, client, program, now)
+    run = run_program(engine, client, program, now)
+    if not existed:
+        run.started_at = program.starts_at
+        run.orders_before_start = orders_before_start(engine, program).orders
+    return run
 
 
 @dataclass

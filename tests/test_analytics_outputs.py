@@ -282,7 +282,7 @@ def test_metrics_command_in_every_format(
     assert data["budget"]["band"] == "40–70 %"
     code, out, err = cli([*base, "--format", "csv"], capsys)
     assert code == 0, err
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert rows[0]["role"] == "current" and rows[0]["orders"] == "6"
     assert rows[0]["repeat_purchase_rate"] == "0.5"
     code, out, err = cli(base, capsys)
@@ -328,7 +328,7 @@ def test_cohorts_and_rfm_commands(
         capsys,
     )
     assert code == 0, err
-    rows = list(csv.reader(io.StringIO(out)))
+    rows = list(csv.reader(io.StringIO(out.removeprefix("\ufeff"))))
     assert rows[0] == ["cohort", "label", "customers", "m0", "m1", "m2"]
     assert rows[1] == ["2024-03", "March 2024", "3", "1.0", "0.0", "0.0"]
     code, out, err = cli(["--config", config, "cohorts", "--as-of", "2024-06-01"], capsys)
@@ -359,7 +359,7 @@ def test_rfm_export_has_one_row_per_customer_of_the_segment(
         capsys,
     )  # fmt: skip
     assert code == 0, err
-    with target.open(encoding="utf-8", newline="") as handle:
+    with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == sizes[segment] > 0
     assert len({row["identity"] for row in rows}) == len(rows)

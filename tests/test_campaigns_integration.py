@@ -118,7 +118,7 @@ def test_cli_pause_list_export_report(config: Path, store: SampleStore) -> None:
     assert run_cli_subprocess(config, "campaign", "resume", "w").stdout.strip() == "w: active"
     export = run_cli_subprocess(config, "campaign", "export", "w", "--format", "csv")
     assert export.returncode == 0, export.stderr
-    lines = export.stdout.splitlines()
+    lines = export.stdout.removeprefix("\ufeff").splitlines()
     assert lines[0] == "email,first_name,phone,code,amount,expires,message"
     assert len(lines) == 1 + issued
     report = run_cli_subprocess(config, "campaign", "report", "w", "--json")

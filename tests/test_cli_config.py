@@ -15,6 +15,7 @@ from cli.main import run
 from connector import ConfigError
 
 SECRET = "cs_" + "a1" * 20  # made up in the test; never a real key
+KEY = "ck_" + "b2" * 20
 
 
 def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -57,7 +58,7 @@ def test_store_add_reads_the_secret_from_stdin_and_keeps_it_private(
             "--url",
             "https://shop.example/",
             "--key",
-            "ck_" + "b2" * 20,
+            KEY,
             "--secret-stdin",
         ],
         capsys,
@@ -74,8 +75,9 @@ def test_store_add_reads_the_secret_from_stdin_and_keeps_it_private(
 
 
 def test_store_add_with_an_env_secret_writes_no_secret(
-    cfg: Path, capsys: pytest.CaptureFixture[str]
+    cfg: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SHOP_SECRET", SECRET)
     code, _, err = cli(
         [
             "--config",
@@ -86,7 +88,7 @@ def test_store_add_with_an_env_secret_writes_no_secret(
             "--url",
             "https://shop.example",
             "--key",
-            "ck_x",
+            KEY,
             "--secret-env",
             "SHOP_SECRET",
         ],
@@ -100,7 +102,7 @@ def test_store_add_with_an_env_secret_writes_no_secret(
 def test_a_missing_env_secret_is_a_config_error(
     cfg: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("SHOP_SECRET", raising=False)
+    monkeypatch.setenv("SHOP_SECRET", SECRET)  # set where the store is added…
     cli(
         [
             "--config",
@@ -111,12 +113,13 @@ def test_a_missing_env_secret_is_a_config_error(
             "--url",
             "https://shop.example",
             "--key",
-            "ck_x",
+            KEY,
             "--secret-env",
             "SHOP_SECRET",
         ],
         capsys,
     )
+    monkeypatch.delenv("SHOP_SECRET")  # …but not where it runs
     code, _, err = cli(["--config", str(cfg), "sync"], capsys)
     assert code == 2
     assert "SHOP_SECRET" in err and "Traceback" not in err
@@ -133,7 +136,7 @@ def test_the_secret_is_never_an_argument(cfg: Path, capsys: pytest.CaptureFixtur
             "--url",
             "https://x.example",
             "--key",
-            "ck_x",
+            KEY,
             "--secret",
             SECRET,
         ],
@@ -178,7 +181,7 @@ def test_an_inline_secret_in_a_readable_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_store_and_reserved_names(cfg: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(["--config", str(cfg), "sync", "nope"], capsys)
+    code, _, err = cli(["--config", str(cfg), "sync", "--store", "nope"], capsys)
     assert code == 2 and "no store named 'nope'" in err
     code, _, err = cli(
         [

@@ -127,7 +127,8 @@ def test_expiring_as_csv_for_a_campaign(config: Path, capsys: pytest.CaptureFixt
     cli(config, capsys, "reconcile", "--offline")
     code, out, err = cli(config, capsys, "expiring", "--within", "30d", "--format", "csv")
     assert code == 0, err
-    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.startswith("\ufeff")  # Excel reads the UTF-8 right
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     # bought on day 1 and 2, expiring 2 months later: inside [day 40, day 70)
     assert {r["email"]: int(r["points_expiring"]) for r in rows} == {
         "sofia@example.com": 100 + 300,

@@ -18,12 +18,12 @@ from sqlalchemy import Engine, func, insert, select
 from connector._client import StoreCredentials, WooClient
 from connector._schema import order_coupons
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.codes import REDEMPTION_PREFIX, code_pattern
 from loyalty.reconcile import reconcile
 from loyalty.redeem import (
     META_KEY,
     RedeemError,
     check_coupons,
-    coupon_code,
     coupon_payload,
     finish_pending,
     issue,
@@ -236,11 +236,14 @@ def test_recorded_coupon_answers_parse() -> None:
     assert ignored.date_expires is None
 
 
-def test_coupon_code_is_deterministic_and_per_program() -> None:
-    code = coupon_code("shop", "salt1", 42)
-    assert code == coupon_code("shop", "salt1", 42)
-    assert code != coupon_code("shop", "salt2", 42)
-    assert re.fullmatch(r"bz-[0-9a-f]{4}-42-[a-z2-7]{4}", code)
+def test_each_redemption_gets_its_own_random_code(
+    engine: Engine, shop: tuple[Mirror, Program]
+) -> None:
+    m, _ = shop
+    program = m.program(day(3), min_redeem_points=100)
+    codes = [reserve(engine, program, "customer:3", 100, day(3)).code for _ in range(3)]
+    assert len(set(codes)) == 3
+    assert all(code_pattern(REDEMPTION_PREFIX).fullmatch(c) for c in codes)
 
 
 def test_limits_and_payload(engine: Engine, shop: tuple[Mirror, Program]) -> None:

@@ -8,7 +8,8 @@ period at once. Entry points:
 * ``compute_metrics(engine, store_id, MetricsRequest(as_of=now, ...)) -> MetricsReport``
 * ``open_analysis(engine, store_id, as_of=now)`` then ``metrics_report``, ``cohort_table``,
   ``rfm_summary``, ``rfm_members`` on the same counted orders;
-* ``write_report(engine, store_id, path, now)`` — the self-contained HTML report.
+* ``report_html(engine, store_id, now)`` / ``write_report(…, path, …)`` — the self-contained
+  HTML report.
 
 Definitions in words: docs/metrics.md.
 """
@@ -30,7 +31,7 @@ from loyalty.analytics.periods import Calendar, Period, PeriodKind
 from loyalty.analytics.present import cohorts_json, headline_rows, report_json, rfm_json
 from loyalty.analytics.program import LoyaltyFigures
 from loyalty.analytics.queries import ACTIVE_DAYS, DEFAULT_STATUSES, StoreInfo
-from loyalty.analytics.report import write_report
+from loyalty.analytics.report import report_html, write_report
 from loyalty.analytics.rfm import (
     SEGMENT_GRID,
     SEGMENTS,
@@ -69,6 +70,7 @@ __all__ = [
     "metrics_report",
     "open_analysis",
     "plan_periods",
+    "report_html",
     "report_json",
     "rfm_json",
     "rfm_members",

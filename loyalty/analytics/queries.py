@@ -61,6 +61,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from connector import ConfigError
+from connector._models import CORE_ORDER_STATUSES
 from connector._schema import UTCDateTime, customers, orders, stores
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
@@ -524,6 +525,15 @@ def _ranges(ranges: Sequence[Range]) -> FromClause:
     )
 
 
+def known_statuses(conn: Connection, store_id: int) -> frozenset[str]:
+    """The order statuses a ``--statuses`` list may name: WooCommerce's own, and whatever
+    status (a plugin's) the store's orders have."""
+    seen = conn.execute(
+        select(orders.c.status).where(orders.c.store_id == store_id).distinct()
+    ).scalars()
+    return CORE_ORDER_STATUSES | frozenset(seen)
+
+
 __all__ = [
     "ACTIVATION_DAYS",
     "ACTIVE_DAYS",
@@ -533,6 +543,7 @@ __all__ = [
     "StoreInfo",
     "counted_orders",
     "epoch_seconds",
+    "known_statuses",
     "plus_days",
     "rows_table",
     "store_info",

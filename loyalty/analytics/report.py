@@ -81,6 +81,18 @@ def gather(analysis: Analysis, request: MetricsRequest, *, generated_at: datetim
     )
 
 
+def report_html(
+    engine: Engine, store_id: int, now: datetime, *, request: MetricsRequest | None = None
+) -> str:
+    """The HTML report of a store as of ``now`` (or of ``request.as_of``)."""
+    request = request or MetricsRequest(as_of=now)
+    with open_analysis(
+        engine, store_id, as_of=request.as_of, statuses=request.statuses or DEFAULT_STATUSES
+    ) as analysis:
+        data = gather(analysis, request, generated_at=now)
+    return render_html(data)
+
+
 def write_report(
     engine: Engine,
     store_id: int,
@@ -89,13 +101,8 @@ def write_report(
     *,
     request: MetricsRequest | None = None,
 ) -> Path:
-    """Write the HTML report of a store as of ``now`` (or of ``request.as_of``) to ``path``."""
-    request = request or MetricsRequest(as_of=now)
-    with open_analysis(
-        engine, store_id, as_of=request.as_of, statuses=request.statuses or DEFAULT_STATUSES
-    ) as analysis:
-        data = gather(analysis, request, generated_at=now)
-    path.write_text(render_html(data), encoding="utf-8")
+    """Write ``report_html`` to ``path`` (the CLI's `report` writes it atomically instead)."""
+    path.write_text(report_html(engine, store_id, now, request=request), encoding="utf-8")
     return path
 
 

@@ -3,8 +3,7 @@
 * ``campaigns`` — one row per campaign of a store: who it targets (``audience``), what each
   customer gets (``discount_type`` ``percent`` | ``fixed_cart`` and ``amount``: the percent or
   the fixed amount), for how long, the hold-out share, and whether it is ``active`` or
-  ``paused``. ``salt`` is random per campaign: coupon codes stay unique even if the database
-  is rebuilt.
+  ``paused``.
 * ``campaign_members`` — one row per (campaign, identity), ever: UNIQUE(campaign_id,
   identity) is what makes "one coupon per customer per campaign" hold across crashes and
   re-runs. ``status``: ``pending`` (recorded, coupon maybe not on the store yet) →
@@ -42,7 +41,6 @@ campaigns = Table(
     Column("min_spend", Money),
     Column("holdout_percent", Integer, nullable=False),  # 0–90
     Column("status", String(20), nullable=False),  # active | paused
-    Column("salt", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_run_at", UTCDateTime),
     UniqueConstraint("store_id", "name", name="uq_campaigns_store_name"),
@@ -57,7 +55,8 @@ campaign_members = Table(
     Column("email", String(320), nullable=False),
     Column("holdout", Boolean, nullable=False),
     Column("status", String(20), nullable=False),  # pending | issued | failed | holdout
-    Column("code", String(64)),  # lower-case; None for hold-out members
+    # Random (loyalty.codes), stored before the coupon is made; None for hold-out members.
+    Column("code", String(64)),
     Column("coupon_id", BigInteger),
     Column("joined_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),

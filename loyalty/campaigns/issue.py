@@ -11,10 +11,11 @@ A run, and what a crash at each step leaves behind:
    the commit leaves nothing; after it, pending members whose coupons the next run makes.
 3. **Issue** each pending member: look the coupon up by its code (``GET coupons?code=``),
    create it if missing (``POST coupons``; a ``woocommerce_rest_coupon_code_already_exists``
-   answer is looked up the same way), then mark the member ``issued``. The code is
-   ``cmp-<campaign id>-<member id>-<check>``, derived from the member row, so a retry finds
-   the coupon an earlier attempt made instead of making a second. A refusal that retrying
-   cannot fix marks the member ``failed``; transient failures leave it pending.
+   answer is looked up the same way), then mark the member ``issued``. The code is random
+   (``loyalty.codes``: ``cmp-xxxx-xxxx-xxxx-xxxx``, nobody can guess it) and stored with the
+   member in step 2, so a retry finds the coupon an earlier attempt made instead of making a
+   second. A refusal that retrying cannot fix marks the member ``failed``; transient
+   failures leave it pending.
 
 A paused campaign enrolls nobody; its pending members are still finished (their coupons may
 already be on the store).
@@ -26,11 +27,9 @@ step of the member after N members were issued in this process.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
-import secrets
 import signal
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from loyalty.campaigns.audiences import (
     parse_audience,
     select_audience,
 )
+from loyalty.codes import CAMPAIGN_PREFIX, new_code
 
 # One coupon look-up for redemptions and campaigns: same code discipline, same answers.
 from loyalty.redeem import ALREADY_EXISTS, CouponApi, find_coupon
@@ -120,7 +120,6 @@ class Campaign:
     min_spend: Decimal | None
     holdout_percent: int
     status: str
-    salt: str
     created_at: datetime
     last_run_at: datetime | None
 
@@ -192,14 +191,6 @@ class RunResult:
 
 
 # ---------------------------------------------------------------- pure parts
-
-
-def coupon_code(salt: str, campaign_id: int, member_id: int) -> str:
-    """``cmp-<campaign>-<member>-<check>``: derived from the member row; the random campaign
-    salt keeps it unique even when a rebuilt database reuses the ids."""
-    digest = hashlib.sha256(f"{salt}:{campaign_id}:{member_id}".encode()).digest()
-    check = base64.b32encode(digest).decode().lower()[:4]
-    return f"cmp-{campaign_id}-{member_id}-{check}"
 
 
 def in_holdout(store_id: int, campaign: str, identity: str, percent: int) -> bool:
@@ -321,7 +312,6 @@ def create_campaign(engine: Engine, store_id: int, spec: CampaignSpec, now: date
                 min_spend=spec.min_spend,
                 holdout_percent=spec.holdout_percent,
                 status="active",
-                salt=secrets.token_hex(16),
                 created_at=now,
             )
         )
@@ -437,28 +427,21 @@ def enroll(
             if ident not in known or ident in already:
                 continue
             holdout = in_holdout(campaign.store_id, campaign.name, ident, campaign.holdout_percent)
-            member_id = int(
-                conn.execute(  # type: ignore[index]
-                    insert(campaign_members).values(
-                        campaign_id=campaign.id,
-                        identity=ident,
-                        email=known[ident].email,
-                        holdout=holdout,
-                        status="holdout" if holdout else "pending",
-                        joined_at=now,
-                        expires_at=expires,
-                        attempts=0,
-                    )
-                ).inserted_primary_key[0]
-            )
-            if holdout:
-                held += 1
-            else:
-                conn.execute(
-                    update(campaign_members)
-                    .where(campaign_members.c.id == member_id)
-                    .values(code=coupon_code(campaign.salt, campaign.id, member_id))
+            conn.execute(
+                insert(campaign_members).values(
+                    campaign_id=campaign.id,
+                    identity=ident,
+                    email=known[ident].email,
+                    holdout=holdout,
+                    status="holdout" if holdout else "pending",
+                    # Random, and stored before the coupon exists: the retry looks it up.
+                    code=None if holdout else new_code(CAMPAIGN_PREFIX),
+                    joined_at=now,
+                    expires_at=expires,
+                    attempts=0,
                 )
+            )
+            held += 1 if holdout else 0
             enrolled += 1
     return len(known), enrolled, held
 
@@ -617,7 +600,6 @@ __all__ = [
     "Member",
     "Preview",
     "RunResult",
-    "coupon_code",
     "coupon_payload",
     "create_campaign",
     "enroll",
