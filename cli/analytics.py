@@ -56,6 +56,7 @@ from loyalty.analytics import (
 from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
+    Number,
     format_money,
     format_number,
     format_percent,
@@ -273,7 +274,7 @@ def render_metrics(report: MetricsReport) -> RenderableType:
     return Group(*parts)
 
 
-def _money_text(store: StoreInfo, value: Decimal | None) -> str:
+def _money_text(store: StoreInfo, value: Number | None) -> str:
     """An amount for a table cell: the table's title names the currency."""
     return format_number(value, store.decimals)
 

@@ -32,7 +32,12 @@ from cli._options import (
 from cli._render import Table, clean, json_text
 from connector import ConfigError
 from connector._client import WooClient
-from loyalty.analytics.formatting import format_money, format_percent
+from loyalty.analytics.formatting import (
+    Number,
+    format_money,
+    format_percent,
+    points_difference_json,
+)
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns import (
     TEMPLATES,
@@ -455,7 +460,7 @@ def report_cmd(
         _echo_json(results.as_dict(info.decimals))
         return
 
-    def money(value: Decimal | None) -> str:
+    def money(value: Number | None) -> str:
         return format_money(value, info.currency, info.decimals)
 
     table = Table("", name)
@@ -471,5 +476,8 @@ def report_cmd(
             f"hold-out who came back ({results.holdout})",
             format_percent(results.holdout_return_rate),
         )
-        table.add_row("difference", format_percent(results.lift))
+        table.add_row(
+            "difference",
+            "—" if results.lift is None else f"{points_difference_json(results.lift, 0):+.1f} pp",
+        )
     stdout_console().print(table)

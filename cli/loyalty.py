@@ -57,6 +57,7 @@ from loyalty import (
     top,
     verify,
 )
+from loyalty.analytics.formatting import money_json
 from loyalty.program import PastOrders, orders_before_start
 from loyalty.redeem import Redemption, finish_pending, redemptions
 from loyalty.settings import parse_settings
@@ -562,7 +563,7 @@ def top_cmd(
                         "email": r.email,
                         "name": r.name,
                         "points": r.balance,
-                        "value": str(r.value),
+                        "value": money_json(r.value, program.decimals),
                     }
                     for r in rows
                 ],

@@ -7,6 +7,10 @@
 * ``ledger_lock`` is the store's ``loyalty`` lock: every writer of the ledger (reconcile,
   redeem, grant, releasing a redemption) holds it, so the balance a redemption checks cannot
   change under it. It waits a while for the holder instead of failing at once.
+* ``split_sum`` / ``joined`` sum BIGINT columns (money units, points) exactly on both
+  databases: SQLite's ``SUM`` of integers raises "integer overflow" past 2⁶³ (ten orders of
+  99 999 999 999 999.99 are 10¹⁹ units of 10⁻⁴, past it), so money and point sums are taken
+  as two partial sums that cannot overflow, joined in Python.
 """
 
 from __future__ import annotations
@@ -17,7 +21,17 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Engine,
+    Label,
+    MetaData,
+    Table,
+    cast,
+    func,
+)
 from sqlalchemy.types import Boolean
 
 from connector import LockHeld
@@ -153,8 +167,58 @@ def ledger_lock(
         yield
 
 
+#: The split of ``split_sum``: a 64-bit value is ``high × 2³² + low`` with |low| < 2³², so the
+#: sum of the highs (each |high| ≤ 2³¹) and the sum of the lows stay within 2⁶³ for up to two
+#: thousand million rows.
+SPLIT = 1 << 32
+
+
+def split_parts(value: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """``value`` (an integer expression) as ``(high, low)`` with ``value = high × 2³² + low``.
+
+    Integer division and remainder truncate toward zero on both databases, so the identity
+    holds for negative values too. The value is cast to BIGINT first: on PostgreSQL an inner
+    ``SUM`` (a balance) is NUMERIC, whose ``/`` would not be an integer division."""
+    whole = cast(value, BigInteger)
+    return whole // SPLIT, whole % SPLIT
+
+
+def split_sum(value: ColumnElement[Any], name: str) -> tuple[Label[Any], Label[Any]]:
+    """``SUM(value)`` as two columns ``<name>_hi``, ``<name>_lo`` that cannot overflow;
+    ``joined(hi, lo)`` is the exact sum (0 over no rows)."""
+    high, low = split_parts(value)
+    return (
+        func.coalesce(func.sum(high), 0).label(f"{name}_hi"),
+        func.coalesce(func.sum(low), 0).label(f"{name}_lo"),
+    )
+
+
+def normalized(
+    high_sum: ColumnElement[Any], low_sum: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Two partial sums as ``(high, low)`` with ``0 ≤ low < 2³²``: then ordering by
+    ``(high, low)`` orders by the exact sum (RFM ranks customers by revenue this way)."""
+    low = ((low_sum % SPLIT) + SPLIT) % SPLIT
+    return high_sum + (low_sum - low) // SPLIT, low
+
+
+def joined(high: Any, low: Any) -> int:
+    """The exact sum from ``split_sum``'s two columns (PostgreSQL returns them as NUMERIC)."""
+    return int(high or 0) * SPLIT + int(low or 0)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["bulk_insert", "ledger_lock", "scratch_table", "utcnow"]
+__all__ = [
+    "SPLIT",
+    "bulk_insert",
+    "joined",
+    "ledger_lock",
+    "normalized",
+    "scratch_table",
+    "split_parts",
+    "split_sum",
+    "utcnow",
+]

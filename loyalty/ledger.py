@@ -11,14 +11,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from connector import BazgashtError, ConfigError
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger
-from loyalty.rules import NewEntry, manual_key
+from loyalty.rules import CASHBACK, MANUAL, REDEEM, SECOND, WELCOME, NewEntry, manual_key
 from loyalty.settings import MAX_POINTS, Program
+
+#: Keys the program's rules credit (SPEC §4); a member holds positive points on one of them.
+RULE_FAMILIES = (WELCOME, SECOND, CASHBACK)
+#: Facts, not rules: holding one (a manual grant, a redemption) also makes a member.
+FACT_FAMILIES = (MANUAL, REDEEM)
 
 
 class LedgerConflict(BazgashtError):
@@ -140,6 +157,43 @@ def entries_of(conn: Connection, store_id: int, identity: str) -> list[Entry]:
     return [Entry(**row._mapping) for row in rows]
 
 
+def _in_family(key: ColumnElement[str], families: Sequence[str]) -> ColumnElement[bool]:
+    """``key`` in one of the families, as index ranges (``'welcome:' <= key < 'welcome;'``)."""
+    return or_(*(and_(key >= f"{fam}:", key < f"{fam};") for fam in families))
+
+
+def member_identities(
+    store_id: int, *, before: datetime | None = None, ledger: Table = loyalty_ledger
+) -> Select[tuple[str]]:
+    """The program's members (SPEC §5): identities that a rule key (welcome, second purchase,
+    cashback) credits with positive points now, or that hold a manual grant or a redemption.
+
+    Judged by what each (key, identity) *holds* — the net of its entries — not by whether it
+    has entries: an identity whose every credit a settings change (a later ``starts_at``)
+    took back, or whose keys moved to the account it became, is not a member, so the figure
+    never depends on the ledger's history. ``before``: only entries that took effect earlier.
+    """
+    led = ledger
+    rule = _in_family(led.c.key, RULE_FAMILIES)
+    conditions = [led.c.store_id == store_id, or_(rule, _in_family(led.c.key, FACT_FAMILIES))]
+    if before is not None:
+        conditions.append(led.c.effective_at < before)
+    held = (
+        select(
+            led.c.identity,
+            case((rule, 1), else_=0).label("rule"),
+            func.sum(led.c.points).label("points"),
+        )
+        .where(*conditions)
+        .group_by(led.c.key, led.c.identity)
+        .subquery("held")
+    )
+    credited = or_(
+        and_(held.c.rule == 1, held.c.points > 0), and_(held.c.rule == 0, held.c.points != 0)
+    )
+    return select(held.c.identity).where(credited).distinct()
+
+
 def grant(
     engine: Engine, program: Program, identity: str, points: int, reason: str, now: datetime
 ) -> Entry:
@@ -166,6 +220,8 @@ def grant(
 
 __all__ = [
     "ENTRY_COLUMNS",
+    "FACT_FAMILIES",
+    "RULE_FAMILIES",
     "Entry",
     "LedgerConflict",
     "append",
@@ -173,4 +229,5 @@ __all__ = [
     "entries_of",
     "grant",
     "last_seq",
+    "member_identities",
 ]

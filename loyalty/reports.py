@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, case, func, or_, select
 
 from connector import ConfigError, normalize_email
 from connector._schema import customers, guests, orders
-from loyalty._db import ledger_lock
+from loyalty._db import joined, ledger_lock, split_sum
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.analytics.formatting import money_json, price_json
 from loyalty.identity import account_email_map
-from loyalty.ledger import Entry, entries_of
+from loyalty.ledger import Entry, entries_of, member_identities
 from loyalty.reconcile import Facts, _open_scratch, _orders_of, _outcomes, _phase_one
 from loyalty.redeem import availability
 from loyalty.rules import (
@@ -180,8 +181,10 @@ class BalanceReport:
     next_expiry_points: int
     value: Decimal  # the available points in the store's currency
     currency: str
+    decimals: int
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON: points are integers, money a decimal string with the currency's decimals."""
         return {
             "identity": self.identity,
             "email": self.email,
@@ -195,7 +198,7 @@ class BalanceReport:
             "expired": self.expired,
             "next_expiry": self.next_expiry.isoformat() if self.next_expiry else None,
             "next_expiry_points": self.next_expiry_points,
-            "value": str(self.value),
+            "value": money_json(self.value, self.decimals),
             "currency": self.currency,
         }
 
@@ -240,6 +243,7 @@ def balance_report(engine: Engine, program: Program, identity: str, now: datetim
         next_expiry_points=next_points,
         value=program.amount_of(max(have.available, 0)),
         currency=program.currency,
+        decimals=program.decimals,
     )
 
 
@@ -376,9 +380,11 @@ class Summary:
     point_value: Decimal
     liability: Decimal
     currency: str
+    decimals: int
     redemptions: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON: points are integers, money a decimal string with the currency's decimals."""
         return {
             "store": self.store,
             "members": self.members,
@@ -388,8 +394,8 @@ class Summary:
             "points_outstanding": self.outstanding,
             "negative_balances": self.negative,
             "points_pending": self.pending,
-            "point_value": str(self.point_value),
-            "liability": str(self.liability),
+            "point_value": price_json(self.point_value, self.decimals),
+            "liability": money_json(self.liability, self.decimals),
             "currency": self.currency,
             "redemptions": self.redemptions,
         }
@@ -397,39 +403,35 @@ class Summary:
 
 def summary(engine: Engine, program: Program, now: datetime) -> Summary:
     """The program's figures. Definitions as in ``loyalty.analytics.program`` (SPEC §5):
-    members are identities with a ledger entry; issued is the net of earn, reversal and
-    manual entries; outstanding the sum of positive balances, and the liability its value."""
+    members are the identities the current rules credit (``member_identities``); issued is
+    the net of earn, reversal and manual entries; outstanding the sum of positive balances,
+    and the liability its value. Sums are exact (``split_sum``), however big."""
     led = loyalty_ledger
     with engine.connect() as conn:
-        by_kind = dict(
-            conn.execute(
-                select(led.c.kind, func.sum(led.c.points))
+        by_kind = {
+            kind: joined(hi, lo)
+            for kind, hi, lo in conn.execute(
+                select(led.c.kind, *split_sum(led.c.points, "points"))
                 .where(led.c.store_id == program.store_id)
                 .group_by(led.c.kind)
-            ).all()
-        )
+            )
+        }
         balances = (
             select(led.c.identity, func.sum(led.c.points).label("balance"))
             .where(led.c.store_id == program.store_id)
             .group_by(led.c.identity)
             .subquery()
         )
-        members, positive, negative = conn.execute(
+        positive_hi, positive_lo, negative_hi, negative_lo = conn.execute(
             select(
-                func.count(),
-                func.coalesce(func.sum(func.greatest(balances.c.balance, 0)), 0)
-                if conn.dialect.name == "postgresql"
-                else func.coalesce(func.sum(func.max(balances.c.balance, 0)), 0),
-                func.coalesce(
-                    func.sum(
-                        func.least(balances.c.balance, 0)
-                        if conn.dialect.name == "postgresql"
-                        else func.min(balances.c.balance, 0)
-                    ),
-                    0,
-                ),
+                *split_sum(case((balances.c.balance > 0, balances.c.balance), else_=0), "pos"),
+                *split_sum(case((balances.c.balance < 0, balances.c.balance), else_=0), "neg"),
             )
         ).one()
+        positive, negative = joined(positive_hi, positive_lo), joined(negative_hi, negative_lo)
+        members = conn.execute(
+            select(func.count()).select_from(member_identities(program.store_id).subquery())
+        ).scalar_one()
         pending = 0
         if program.pending_days:
             cashback = (
@@ -443,12 +445,10 @@ def summary(engine: Engine, program: Program, now: datetime) -> Summary:
                 .having(func.max(led.c.effective_at) > now - program.pending)
                 .subquery()
             )
-            pending = int(
-                conn.execute(
-                    select(func.coalesce(func.sum(cashback.c.points), 0)).where(
-                        cashback.c.points > 0
-                    )
-                ).scalar_one()
+            pending = joined(
+                *conn.execute(
+                    select(*split_sum(cashback.c.points, "points")).where(cashback.c.points > 0)
+                ).one()
             )
         statuses: dict[str, int] = dict(
             conn.execute(
@@ -459,7 +459,7 @@ def summary(engine: Engine, program: Program, now: datetime) -> Summary:
         )
 
     def kinds(*names: str) -> int:
-        return sum(int(by_kind.get(n, 0) or 0) for n in names)
+        return sum(by_kind.get(n, 0) for n in names)
 
     return Summary(
         store=program.store,
@@ -467,12 +467,13 @@ def summary(engine: Engine, program: Program, now: datetime) -> Summary:
         issued=kinds("earn", "reversal", "manual"),
         redeemed=-kinds("redemption", "redemption_release"),
         expired=-kinds("expiry"),
-        outstanding=int(positive),
-        negative=int(negative),
+        outstanding=positive,
+        negative=negative,
         pending=pending,
         point_value=program.point_value,
-        liability=program.amount_of(int(positive)),
+        liability=program.amount_of(positive),
         currency=program.currency,
+        decimals=program.decimals,
         redemptions={s: int(n) for s, n in sorted(statuses.items())},
     )
 

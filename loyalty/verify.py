@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from loyalty._db import ledger_lock
+from loyalty._db import joined, ledger_lock, split_sum
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.reconcile import _open_scratch, _phase_one
 from loyalty.rules import redeem_key
@@ -134,10 +134,10 @@ def verify(engine: Engine, program: Program, now: datetime) -> VerifyReport:
         report.entries = int(
             conn.execute(select(func.count()).where(led.c.store_id == store_id)).scalar_one()
         )
-        report.outstanding = int(
-            conn.execute(
-                select(func.coalesce(func.sum(led.c.points), 0)).where(led.c.store_id == store_id)
-            ).scalar_one()
+        report.outstanding = joined(
+            *conn.execute(
+                select(*split_sum(led.c.points, "points")).where(led.c.store_id == store_id)
+            ).one()
         )
         conn.rollback()
     return report

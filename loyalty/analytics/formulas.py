@@ -1,15 +1,22 @@
 """The metric formulas of SPEC §5 over aggregated numbers: pure, exact, no database.
 
-Counts are ``int``, money is ``Decimal`` in the store's currency, and every ratio is a
+Counts are ``int``, money is ``Decimal`` in the store's currency, and every rate is a
 ``Decimal`` fraction — or ``None`` when its denominator is 0 (shown as "—"). The database
 layer (``queries``) produces the counts; these functions only divide and multiply, so each
 formula can be read and tested on its own. ``docs/metrics.md`` explains them in words.
+
+Money per something (AOV, customer value, ARPU, CLV, CAC, cost per returning customer) is an
+exact ``Fraction``: no division is cut to 28 digits on the way, so the one rounding a shown
+amount gets is at the end, half up to the currency's decimals
+(``formatting.round_half_up``). Customer value is revenue ÷ customers (not frequency × AOV,
+two divisions multiplied).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 #: Expected lifetime used when nobody churned, and the cap on ``1 / churn``.
 MAX_LIFETIME_YEARS = Decimal(10)
@@ -23,14 +30,12 @@ def ratio(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | Non
     return Decimal(numerator) / Decimal(denominator)
 
 
-def times(*factors: Decimal | None) -> Decimal | None:
-    """The product, or ``None`` if any factor is undefined."""
-    result = Decimal(1)
-    for factor in factors:
-        if factor is None:
-            return None
-        result *= factor
-    return result
+def exact(numerator: int | Decimal | Fraction, denominator: int | Decimal) -> Fraction | None:
+    """``numerator / denominator`` as an exact fraction, or ``None`` when the denominator
+    is 0 (money per customer, per order: rounded only when shown)."""
+    if denominator == 0:
+        return None
+    return Fraction(numerator) / Fraction(denominator)
 
 
 def crr(active_end: int, new_customers: int, active_start: int) -> Decimal | None:
@@ -42,13 +47,15 @@ def crr(active_end: int, new_customers: int, active_start: int) -> Decimal | Non
     return ratio(active_end - new_customers, active_start)
 
 
-def lifetime_years(churn_rate: Decimal | None) -> Decimal | None:
-    """Expected customer lifetime: ``1 / churn``, capped at 10 years; 10 when churn is 0."""
+def lifetime_years(churn_rate: Decimal | Fraction | None) -> Fraction | None:
+    """Expected customer lifetime: ``1 / churn``, capped at 10 years; 10 when churn is 0.
+    Exact (a fraction of years)."""
     if churn_rate is None:
         return None
+    cap = Fraction(MAX_LIFETIME_YEARS)
     if churn_rate == 0:
-        return MAX_LIFETIME_YEARS
-    return min(MAX_LIFETIME_YEARS, 1 / churn_rate)
+        return cap
+    return min(cap, 1 / Fraction(churn_rate))
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,8 @@ class PeriodMetrics:
     revenue: Decimal
     repeat_purchase_rate: Decimal | None
     purchase_frequency: Decimal | None
-    aov: Decimal | None
-    customer_value: Decimal | None
+    aov: Fraction | None
+    customer_value: Fraction | None
     returning_customer_rate: Decimal | None
     new_customers: int
     active_start: int
@@ -96,44 +103,42 @@ class PeriodMetrics:
     crr: Decimal | None
     churn_rate: Decimal | None
     activation_rate: Decimal | None
-    arpu_by_month: tuple[tuple[str, Decimal | None], ...]
-    clv: Decimal | None
-    cac: Decimal | None
-    cost_per_returning_customer: Decimal | None
+    arpu_by_month: tuple[tuple[str, Fraction | None], ...]
+    clv: Fraction | None
+    cac: Fraction | None
+    cost_per_returning_customer: Fraction | None
 
 
-def clv(window: PeriodCounts) -> Decimal | None:
-    """CLV over a (trailing 12-month) window: AOV × purchase frequency × expected lifetime.
+def clv(window: PeriodCounts) -> Fraction | None:
+    """CLV over a (trailing 12-month) window: AOV × purchase frequency × expected lifetime
+    = revenue ÷ customers × lifetime, exactly (AOV × frequency is revenue ÷ customers).
 
     ``None`` when S of the window is 0 (no churn rate, so no lifetime) or it had no orders.
     """
-    churn = ratio(window.churned, window.active_start)
-    return times(
-        ratio(window.revenue, window.orders),
-        ratio(window.orders, window.customers),
-        lifetime_years(churn),
-    )
+    lifetime = lifetime_years(exact(window.churned, window.active_start))
+    per_customer = exact(window.revenue, window.customers) if window.orders else None
+    if lifetime is None or per_customer is None:
+        return None
+    return per_customer * lifetime
 
 
 def period_metrics(
     counts: PeriodCounts,
     *,
-    arpu_by_month: tuple[tuple[str, Decimal | None], ...],
-    clv: Decimal | None,
+    arpu_by_month: tuple[tuple[str, Fraction | None], ...],
+    clv: Fraction | None,
     acquisition_spend: Decimal | None = None,
     retention_spend: Decimal | None = None,
 ) -> PeriodMetrics:
     """The metrics of a period from its counts, its months' ARPU and its window's CLV."""
-    frequency = ratio(counts.orders, counts.customers)
-    aov = ratio(counts.revenue, counts.orders)
     return PeriodMetrics(
         orders=counts.orders,
         customers=counts.customers,
         revenue=counts.revenue,
         repeat_purchase_rate=ratio(counts.repeat_customers, counts.customers),
-        purchase_frequency=frequency,
-        aov=aov,
-        customer_value=times(frequency, aov),
+        purchase_frequency=ratio(counts.orders, counts.customers),
+        aov=exact(counts.revenue, counts.orders),
+        customer_value=exact(counts.revenue, counts.customers),
         returning_customer_rate=ratio(counts.returning_customers, counts.customers),
         new_customers=counts.new_customers,
         active_start=counts.active_start,
@@ -143,16 +148,16 @@ def period_metrics(
         activation_rate=ratio(counts.accounts_activated, counts.accounts_eligible),
         arpu_by_month=arpu_by_month,
         clv=clv,
-        cac=None if acquisition_spend is None else ratio(acquisition_spend, counts.new_customers),
+        cac=None if acquisition_spend is None else exact(acquisition_spend, counts.new_customers),
         cost_per_returning_customer=(
-            None if retention_spend is None else ratio(retention_spend, counts.returning_customers)
+            None if retention_spend is None else exact(retention_spend, counts.returning_customers)
         ),
     )
 
 
-def arpu(revenue: Decimal, customers: int) -> Decimal | None:
-    """Average revenue per customer of one month."""
-    return ratio(revenue, customers)
+def arpu(revenue: Decimal, customers: int) -> Fraction | None:
+    """Average revenue per customer of one month (exact)."""
+    return exact(revenue, customers)
 
 
 __all__ = [
@@ -162,8 +167,8 @@ __all__ = [
     "arpu",
     "clv",
     "crr",
+    "exact",
     "lifetime_years",
     "period_metrics",
     "ratio",
-    "times",
 ]

@@ -15,6 +15,8 @@ Periods of a report:
 * *trend* — the units covering the current period, extended back to at least 12 months,
   8 quarters or 5 years, never before the store's first counted order;
 * *last 12 months* — ``[as_of − 365 days, as_of)``, the window of CLV and the budget advice.
+  Its ARPU by month lists the calendar months wholly inside the window (11 or 12 of them):
+  the window starts and ends mid-month, and a month's part would not be a month's ARPU.
 
 Every period is cut at *as of*; orders created after it do not exist for the report. CLV of a
 period is computed over the 365 days before its (cut) end.
@@ -22,7 +24,7 @@ period is computed over the 365 days before its (cut) end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -225,7 +227,9 @@ def metrics_report(analysis: Analysis, request: MetricsRequest) -> MetricsReport
     )
     window = trailing_window(as_of, zone, request.calendar)
     periods = [plan.current, plan.previous, window, *plan.trend]
-    current, previous, last_12, *trend = compute_periods(counted, periods, request, zone, clv_for=3)
+    current, previous, last_12, *trend = compute_periods(
+        counted, periods, request, zone, clv_for=3, whole_months_for={2}
+    )
     current = _with_spend(current, request)
     budget = advise(
         last_12.metrics.repeat_purchase_rate,
@@ -282,11 +286,14 @@ def compute_periods(
     zone: ZoneInfo,
     *,
     clv_for: int | None = None,
+    whole_months_for: Collection[int] = (),
 ) -> list[PeriodResult]:
     """The metrics of each period (cut at *as of*), all periods in one batch of queries.
 
     CLV needs a 12-month window per period, the costliest part: it is computed for the first
-    ``clv_for`` periods only (all by default) and left ``None`` for the others.
+    ``clv_for`` periods only (all by default) and left ``None`` for the others. ARPU by month
+    covers every month the period touches (the part inside it), except for the periods whose
+    index is in ``whole_months_for``: those list only the months wholly inside them.
     """
     as_of = counted.as_of
     cut = [p.clipped(as_of) for p in periods]
@@ -300,6 +307,8 @@ def compute_periods(
                 period.first_day, period.end_day, PeriodKind.MONTH, request.calendar, zone
             )
         ]
+        if number in whole_months_for:
+            months = [m for m in months if m.start >= period.start and not m.cut]
         month_ranges = [
             (m, batch.range(max(m.start, period.start), m.end)) for m in months if m.start < m.end
         ]

@@ -8,17 +8,20 @@ denominator is 0; money is a decimal string with the store's decimals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from loyalty.analytics.budget import BudgetAdvice
 from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
+    Number,
     format_money,
     format_number,
     format_percent,
     money_json,
+    points_difference_json,
+    price_json,
     rate_json,
 )
 from loyalty.analytics.formulas import PeriodMetrics
@@ -65,13 +68,13 @@ TREND_KEYS = tuple(
 )
 
 
-def metric_value(metrics: PeriodMetrics, key: str) -> Decimal | int | None:
-    value: Decimal | int | None = getattr(metrics, key)
+def metric_value(metrics: PeriodMetrics, key: str) -> Number | None:
+    value: Number | None = getattr(metrics, key)
     return value
 
 
 def format_value(
-    value: Decimal | int | None, kind: Kind, store: StoreInfo, *, currency: bool = False
+    value: Number | None, kind: Kind, store: StoreInfo, *, currency: bool = False
 ) -> str:
     """A value for a table; money without the currency code unless ``currency`` (tables name
     the currency once, in their title)."""
@@ -81,11 +84,11 @@ def format_value(
         return format_number(int(value))
     if kind == "money":
         if currency:
-            return format_money(Decimal(value), store.currency, store.decimals)
-        return format_number(Decimal(value), store.decimals)
+            return format_money(value, store.currency, store.decimals)
+        return format_number(value, store.decimals)
     if kind == "rate":
-        return format_percent(Decimal(value))
-    return format_number(Decimal(value), 2)
+        return format_percent(value)
+    return format_number(value, 2)
 
 
 def signed(shown: str) -> str:
@@ -95,13 +98,11 @@ def signed(shown: str) -> str:
     return shown if shown.startswith("-") else "+" + shown
 
 
-def format_change(
-    now: Decimal | int | None, before: Decimal | int | None, kind: Kind, store: StoreInfo
-) -> str:
+def format_change(now: Number | None, before: Number | None, kind: Kind, store: StoreInfo) -> str:
     """``+20 (+25.0 %)`` for counts and money, ``+3.0 pp`` for rates, "—" when undefined."""
     if now is None or before is None:
         return NONE_SHOWN
-    delta = Decimal(now) - Decimal(before)
+    delta = Fraction(now) - Fraction(before)
     if kind == "rate":
         return signed(format_number(delta * 100, 1)) + " pp"
     if kind == "count":
@@ -112,7 +113,7 @@ def format_change(
         shown = signed(format_number(delta, 2))
     if before == 0:
         return shown
-    return f"{shown} ({signed(format_percent(delta / Decimal(before)))})"
+    return f"{shown} ({signed(format_percent(delta / Fraction(before)))})"
 
 
 def headline_rows(
@@ -146,16 +147,14 @@ def headline_rows(
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def _json_value(value: Decimal | int | None, kind: Kind, store: StoreInfo) -> Any:
+def _json_value(value: Number | None, kind: Kind, store: StoreInfo) -> Any:
     if value is None:
         return None
     if kind == "count":
         return int(value)
     if kind == "money":
-        return money_json(Decimal(value), store.decimals)
-    if kind == "rate":
-        return rate_json(Decimal(value))
-    return rate_json(Decimal(value))
+        return money_json(value, store.decimals)
+    return rate_json(value)
 
 
 def period_json(period: Period) -> dict[str, Any]:
@@ -206,7 +205,7 @@ def loyalty_json(figures: LoyaltyFigures | None, store: StoreInfo) -> dict[str, 
         "points_redeemed": figures.points_redeemed,
         "points_expired": figures.points_expired,
         "points_outstanding": figures.points_outstanding,
-        "point_value": str(figures.point_value),
+        "point_value": price_json(figures.point_value, store.decimals),
         "liability": money_json(figures.liability, store.decimals),
         "redemption_rate": rate_json(figures.redemption_rate),
         "member_customers_12m": figures.member_customers,
@@ -216,19 +215,29 @@ def loyalty_json(figures: LoyaltyFigures | None, store: StoreInfo) -> dict[str, 
     }
 
 
-def report_json(report: MetricsReport) -> dict[str, Any]:
+def change_json(report: MetricsReport) -> dict[str, Any]:
+    """Current minus previous, per metric: counts, money (a decimal string) and purchase
+    frequency as differences; rates as differences in **percentage points**, under the rate's
+    key + ``_pp`` (``repeat_purchase_rate_pp``: 0.25 → 0.30 is ``5.0``). CAC and cost per
+    returning customer are ``null``: the spend given is the current period's only."""
     store = report.store
     change: dict[str, Any] = {}
     for row in METRIC_ROWS:
         now = metric_value(report.current.metrics, row.key)
         before = metric_value(report.previous.metrics, row.key)
-        delta = None if now is None or before is None else Decimal(now) - Decimal(before)
-        if row.kind == "rate" or row.kind == "number":
-            change[row.key] = None if delta is None else rate_json(delta)
+        key = f"{row.key}_pp" if row.kind == "rate" else row.key
+        if now is None or before is None or row.key in {"cac", "cost_per_returning_customer"}:
+            change[key] = None
+        elif row.kind == "rate":
+            change[key] = points_difference_json(now, before)
         else:
-            change[row.key] = _json_value(delta, row.kind, store)
-    for key in ("cac", "cost_per_returning_customer"):
-        change[key] = None
+            change[key] = _json_value(Fraction(now) - Fraction(before), row.kind, store)
+    return change
+
+
+def report_json(report: MetricsReport) -> dict[str, Any]:
+    store = report.store
+    change = change_json(report)
     return {
         "store": store.name,
         "currency": store.currency,
@@ -301,6 +310,7 @@ __all__ = [
     "METRIC_ROWS",
     "TREND_KEYS",
     "MetricRow",
+    "change_json",
     "cohorts_json",
     "format_change",
     "format_value",

@@ -1,12 +1,15 @@
 """Loyalty program figures (SPEC §5) from the append-only ledger, when the store has one.
 
-Members are the identities with at least one ledger entry. Points: *issued* is the net of
-``earn``, ``reversal`` and ``manual`` entries, *redeemed* the net of ``redemption`` and
+Members are the identities the program's current rules credit: a welcome, second-purchase or
+cashback key holding positive points, or a manual grant or a redemption
+(``loyalty.ledger.member_identities``) — not merely an entry in the ledger's history, so an
+identity whose every credit a settings change took back is not a member. Points: *issued* is
+the net of ``earn``, ``reversal`` and ``manual`` entries, *redeemed* the net of ``redemption`` and
 ``redemption_release``, *expired* the ``expiry`` entries, *outstanding* the sum of the
 positive balances (a negative balance — cashback spent, then the order refunded — owes the
 store nothing back, so it does not lower the liability). Entries count when they took effect
 before *as of*. The members' and non-members' repeat purchase rates are over the trailing
-12 months, among the customers of that window.
+12 months, among the customers of that window. Sums are exact (``loyalty._db.split_sum``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Connection, Table, case, func, inspect, literal, select
 
+from loyalty._db import joined, split_sum
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.queries import CountedOrders, Range
 
@@ -60,6 +64,8 @@ def loyalty_figures(
     window: Range,
 ) -> LoyaltyFigures:
     """The program's figures for the store of ``counted``, as of its *as of*."""
+    from loyalty.ledger import member_identities
+
     conn = counted.conn
     entries = (
         ledger.select()
@@ -67,31 +73,33 @@ def loyalty_figures(
         .subquery("entries")
     )
 
-    def points_of(kinds: tuple[str, ...]) -> ColumnElement[int]:
-        return func.coalesce(
-            func.sum(case((entries.c.kind.in_(kinds), entries.c.points), else_=0)), 0
-        )
+    def points_of(kinds: tuple[str, ...], name: str) -> tuple[ColumnElement[int], ...]:
+        return split_sum(case((entries.c.kind.in_(kinds), entries.c.points), else_=0), name)
 
     totals = conn.execute(
         select(
-            func.count(func.distinct(entries.c.identity)),
-            points_of(ISSUE_KINDS),
-            points_of(REDEEM_KINDS),
-            points_of(EXPIRE_KINDS),
+            *points_of(ISSUE_KINDS, "issued"),
+            *points_of(REDEEM_KINDS, "redeemed"),
+            *points_of(EXPIRE_KINDS, "expired"),
         )
     ).one()
+    issued = joined(totals[0], totals[1])
+    redeemed = -joined(totals[2], totals[3])
+    expired = -joined(totals[4], totals[5])
     balances = (
         select(entries.c.identity, func.sum(entries.c.points).label("balance"))
         .group_by(entries.c.identity)
         .subquery("balances")
     )
-    outstanding = int(
-        conn.execute(
-            select(func.coalesce(func.sum(balances.c.balance), 0)).where(balances.c.balance > 0)
-        ).scalar_one()
+    outstanding = joined(
+        *conn.execute(
+            select(*split_sum(balances.c.balance, "balance")).where(balances.c.balance > 0)
+        ).one()
     )
-    members, issued, redeemed, expired = (int(v) for v in totals)
-    redeemed, expired = -redeemed, -expired
+    member_query = member_identities(
+        counted.store_id, before=counted.as_of, ledger=ledger
+    ).subquery("members")
+    members = int(conn.execute(select(func.count()).select_from(member_query)).scalar_one())
 
     t = counted.table
     start, end = window
@@ -102,8 +110,8 @@ def loyalty_figures(
     )
     flag: ColumnElement[int]
     if members:
-        in_ledger = t.c.ident.in_(select(entries.c.identity).distinct().scalar_subquery())
-        flag = case((in_ledger, literal(1)), else_=literal(0))
+        is_member = t.c.ident.in_(select(member_query.c.identity).scalar_subquery())
+        flag = case((is_member, literal(1)), else_=literal(0))
     else:  # nobody has points yet: everyone is a non-member, no need to look them up
         flag = literal(0)
     flagged = customers.add_columns(flag.label("member")).subquery("flagged")

@@ -20,7 +20,8 @@ index range scan per period:
 
 Periods are passed as rows of a small derived table joined on ``x``, so the database walks
 the ``x`` index once per period instead of the whole table. Money stays in integer units
-(``connector._schema.Money``) until ``from_units``.
+(``connector._schema.Money``) until ``from_units``, and is summed with ``split_sum`` (exact
+past 2⁶³ units on SQLite too).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from connector import ConfigError
 from connector._models import CORE_ORDER_STATUSES
 from connector._schema import UTCDateTime, customers, orders, stores
+from loyalty._db import joined, split_sum
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
 
@@ -397,7 +399,7 @@ class CountedOrders:
             select(
                 p.c.idx,
                 func.count(),
-                func.sum(t.c.rev),
+                *split_sum(t.c.rev, "rev"),
                 func.sum(case((first_in_p, 1), else_=0)),
                 func.sum(case((repeats_in_p, 1), else_=0)),
                 func.sum(case((t.c.prev_x == NEVER_BEFORE, 1), else_=0)),
@@ -406,8 +408,8 @@ class CountedOrders:
             .group_by(p.c.idx)
         ).all()
         found = {
-            int(idx): Activity(int(n), int(rev or 0), int(c), int(r), int(new))
-            for idx, n, rev, c, r, new in rows
+            int(idx): Activity(int(n), joined(hi, lo), int(c), int(r), int(new))
+            for idx, n, hi, lo, c, r, new in rows
         }
         return [found.get(i, Activity(0, 0, 0, 0, 0)) for i in range(len(ranges))]
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 
 from connector._schema import UTCDateTime, customers, from_units, guests, orders
+from loyalty._db import joined, normalized, split_parts, split_sum
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.queries import CountedOrders, epoch_seconds
 
@@ -131,7 +132,9 @@ class RfmMember:
 
 
 def scored(counted: CountedOrders) -> Table:
-    """``ident, last_x, f, m, r_days, r_score, f_score, m_score, segment`` per customer.
+    """``ident, last_x, f, m_hi, m_lo, r_days, r_score, f_score, m_score, segment`` per
+    customer; M (revenue units) is ``m_hi × 2³² + m_lo`` with ``0 ≤ m_lo < 2³²`` (exact past
+    2⁶³ units, and ordered correctly by ``(m_hi, m_lo)``; see ``loyalty._db.split_sum``).
 
     Computed once per analysis into a temporary table (summary and export both read it).
     """
@@ -140,7 +143,8 @@ def scored(counted: CountedOrders) -> Table:
         Column("ident", t.c.ident.type, nullable=False),
         Column("last_x", UTCDateTime, nullable=False),
         Column("f", Integer, nullable=False),
-        Column("m", BigInteger, nullable=False),
+        Column("m_hi", BigInteger, nullable=False),
+        Column("m_lo", BigInteger, nullable=False),
         Column("r_days", Integer, nullable=False),
         Column("r_score", Integer, nullable=False),
         Column("f_score", Integer, nullable=False),
@@ -153,12 +157,15 @@ def scored(counted: CountedOrders) -> Table:
 def _scoring(counted: CountedOrders) -> Select[Any]:
     t = counted.table
     as_of_seconds = int(counted.as_of.timestamp())
+    high, low = split_parts(t.c.rev)
+    m_hi, m_lo = normalized(func.sum(high), func.sum(low))
     per = (
         select(
             t.c.ident,
             func.max(t.c.x).label("last_x"),
             func.count().label("f"),
-            func.sum(t.c.rev).label("m"),
+            m_hi.label("m_hi"),
+            m_lo.label("m_lo"),
         )
         .group_by(t.c.ident)
         .subquery("per")
@@ -169,7 +176,7 @@ def _scoring(counted: CountedOrders) -> Select[Any]:
     days = select(*per.c, r_days).subquery("days")
     n = func.count().over()
 
-    def score(order_by: ColumnElement[Any]) -> ColumnElement[int]:
+    def score(*order_by: ColumnElement[Any]) -> ColumnElement[int]:
         rank = func.rank().over(order_by=order_by)
         return literal(1, Integer) + (literal(5, Integer) * (rank - 1)) // n
 
@@ -177,7 +184,7 @@ def _scoring(counted: CountedOrders) -> Select[Any]:
         *days.c,
         score(days.c.r_days.desc()).label("r_score"),
         score(days.c.f).label("f_score"),
-        score(days.c.m).label("m_score"),
+        score(days.c.m_hi, days.c.m_lo).label("m_score"),
     ).subquery("scores")
     segment = case(
         *[
@@ -195,12 +202,16 @@ def rfm_summary(counted: CountedOrders) -> RfmSummary:
         select(
             s.c.segment,
             func.count(),
-            func.sum(s.c.m),
+            func.sum(s.c.m_hi),
+            func.sum(s.c.m_lo),
             func.sum(s.c.r_days),
             func.sum(s.c.f),
         ).group_by(s.c.segment)
     ).all()
-    found = {seg: (int(n), int(m or 0), int(days or 0), int(f or 0)) for seg, n, m, days, f in rows}
+    found = {
+        seg: (int(n), joined(hi, lo), int(days or 0), int(f or 0))
+        for seg, n, hi, lo, days, f in rows
+    }
     total_customers = sum(n for n, _, _, _ in found.values())
     total_units = sum(m for _, m, _, _ in found.values())
     segments = []
@@ -228,10 +239,18 @@ def rfm_members(counted: CountedOrders, segment: str, *, balances: bool = True) 
     s = scored(counted)
     rows = counted.conn.execute(
         select(
-            s.c.ident, s.c.last_x, s.c.f, s.c.m, s.c.r_days, s.c.r_score, s.c.f_score, s.c.m_score
+            s.c.ident,
+            s.c.last_x,
+            s.c.f,
+            s.c.m_hi,
+            s.c.m_lo,
+            s.c.r_days,
+            s.c.r_score,
+            s.c.f_score,
+            s.c.m_score,
         )
         .where(s.c.segment == segment)
-        .order_by(s.c.m.desc(), s.c.ident)
+        .order_by(s.c.m_hi.desc(), s.c.m_lo.desc(), s.c.ident)
     ).all()
     idents = [row.ident for row in rows]
     contacts = _contacts(counted, idents)
@@ -252,7 +271,7 @@ def rfm_members(counted: CountedOrders, segment: str, *, balances: bool = True) 
                 m_score=int(row.m_score),
                 days_since_last_order=int(row.r_days),
                 orders=int(row.f),
-                total_spent=from_units(int(row.m)),
+                total_spent=from_units(joined(row.m_hi, row.m_lo)),
                 last_order_at=row.last_x,
                 loyalty_balance=None if loyalty is None else loyalty.get(row.ident, 0),
             )
@@ -338,8 +357,8 @@ def _balances(counted: CountedOrders, idents: Sequence[str]) -> dict[str, int] |
         return None
     found: dict[str, int] = {}
     for chunk in _chunks(idents):
-        for ident, points in counted.conn.execute(
-            select(ledger.c.identity, func.sum(ledger.c.points))
+        for ident, hi, lo in counted.conn.execute(
+            select(ledger.c.identity, *split_sum(ledger.c.points, "points"))
             .where(
                 ledger.c.store_id == counted.store_id,
                 ledger.c.identity.in_(list(chunk)),
@@ -347,7 +366,7 @@ def _balances(counted: CountedOrders, idents: Sequence[str]) -> dict[str, int] |
             )
             .group_by(ledger.c.identity)
         ):
-            found[ident] = int(points)
+            found[ident] = joined(hi, lo)
     return found
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import BigInteger, Connection, Engine, func, select, type_coerce
 
 from connector import ConfigError
 from connector._schema import customers, from_units, guests, orders
+from loyalty._db import joined, split_sum
 from loyalty.analytics import DEFAULT_STATUSES, SEGMENTS, open_analysis, rfm_members
 from loyalty.identity import order_identities
 from loyalty.reports import expiring
@@ -138,8 +139,11 @@ def histories(
             func.count(),
             func.min(orders.c.created_at),
             func.max(orders.c.created_at),
-            func.sum(type_coerce(orders.c.total, BigInteger)),
-            func.sum(type_coerce(orders.c.refunded_total, BigInteger)),
+            *split_sum(
+                type_coerce(orders.c.total, BigInteger)
+                - type_coerce(orders.c.refunded_total, BigInteger),
+                "revenue",
+            ),
         )
         .select_from(orders.join(ids, ids.c.order_id == orders.c.wc_id))
         .where(
@@ -151,9 +155,8 @@ def histories(
         .group_by(ids.c.identity)
     ).all()
     out: dict[str, History] = {}
-    for ident, n, first, last, total, refunded in rows:
-        revenue = from_units(int(total)) - from_units(int(refunded))
-        out[ident] = History(ident, int(n), first, last, revenue)
+    for ident, n, first, last, high, low in rows:
+        out[ident] = History(ident, int(n), first, last, from_units(joined(high, low)))
     return out
 
 

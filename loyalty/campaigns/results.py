@@ -16,13 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
 from connector._schema import order_coupons, orders
 from loyalty.analytics import DEFAULT_STATUSES
-from loyalty.analytics.formulas import ratio
+from loyalty.analytics.formatting import money_json, points_difference_json, rate_json
+from loyalty.analytics.formulas import exact, ratio
 from loyalty.campaigns._schema import campaign_members
 from loyalty.campaigns.issue import Campaign
 from loyalty.identity import order_identities
@@ -36,7 +38,7 @@ class CampaignResults:
     conversion: Decimal | None
     revenue: Decimal
     discount: Decimal
-    cost_per_returning_customer: Decimal | None
+    cost_per_returning_customer: Fraction | None
     receivers_returned: int
     receivers_return_rate: Decimal | None
     holdout: int
@@ -50,26 +52,24 @@ class CampaignResults:
         return self.receivers_return_rate - self.holdout_return_rate
 
     def as_dict(self, decimals: int) -> dict[str, Any]:
-        def money(value: Decimal | None) -> str | None:
-            return None if value is None else f"{value:.{decimals}f}"
-
-        def rate(value: Decimal | None) -> str | None:
-            return None if value is None else str(value.quantize(Decimal("0.000001")))
-
+        """JSON as the analytics write it: money a decimal string with the currency's
+        decimals, rates numbers (fractions, 6 decimals), the lift — a difference of two rates
+        — in percentage points (``lift_pp``)."""
+        lift = self.lift
         return {
             "campaign": self.campaign,
             "issued": self.issued,
             "used": self.used,
-            "conversion": rate(self.conversion),
-            "revenue": money(self.revenue),
-            "discount": money(self.discount),
-            "cost_per_returning_customer": money(self.cost_per_returning_customer),
+            "conversion": rate_json(self.conversion),
+            "revenue": money_json(self.revenue, decimals),
+            "discount": money_json(self.discount, decimals),
+            "cost_per_returning_customer": money_json(self.cost_per_returning_customer, decimals),
             "receivers_returned": self.receivers_returned,
-            "receivers_return_rate": rate(self.receivers_return_rate),
+            "receivers_return_rate": rate_json(self.receivers_return_rate),
             "holdout": self.holdout,
             "holdout_returned": self.holdout_returned,
-            "holdout_return_rate": rate(self.holdout_return_rate),
-            "lift": rate(self.lift),
+            "holdout_return_rate": rate_json(self.holdout_return_rate),
+            "lift_pp": None if lift is None else points_difference_json(lift, 0),
         }
 
 
@@ -138,7 +138,7 @@ def campaign_results(engine: Engine, campaign: Campaign, now: datetime) -> Campa
         conversion=ratio(len(used_members), len(issued)),
         revenue=sum(revenue_by_order.values(), Decimal(0)),
         discount=discount,
-        cost_per_returning_customer=(discount / len(used_members)) if used_members else None,
+        cost_per_returning_customer=exact(discount, len(used_members)),
         receivers_returned=receivers_back,
         receivers_return_rate=ratio(receivers_back, len(issued)),
         holdout=len(held),
