@@ -90,6 +90,9 @@ QuietOpt = Annotated[
 #: next sync (or reconcile) creates it. Not 1 (nothing failed for good, do not retry: that
 #: would debit again) and not 75 (that invites a retry); documented in docs/cli.md.
 EXIT_PENDING = 3
+#: ``loyalty verify``: the ledger's hash chain shows entries changed, deleted or inserted
+#: outside Bazgasht — not a difference for ``reconcile`` to fix (that is 1). docs/cli.md.
+EXIT_TAMPERED = 4
 
 
 class Format(StrEnum):

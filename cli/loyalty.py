@@ -24,6 +24,7 @@ from cli._context import AppContext, app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
     EXIT_PENDING,
+    EXIT_TAMPERED,
     AllOpt,
     Format,
     FormatOpt,
@@ -180,7 +181,14 @@ def settings_cmd(
     )
     rows = program.as_table()
     if as_json:
-        _echo_json({"store": name, "settings": {k: v for k, v, _ in rows}})
+        _echo_json(
+            {
+                "store": name,
+                "settings": {k: v for k, v, _ in rows},
+                # "config" (set by the owner) or which default (docs/loyalty.md).
+                "sources": {k: program.sources.get(k, "default") for k, _, _ in rows},
+            }
+        )
         return
     table = Table("setting", "value", "from", title=f"Loyalty program of {name}")
     for setting, value, source in rows:
@@ -633,10 +641,11 @@ def verify_cmd(
     fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit the ledger: recompute every balance from scratch.
+    """Audit the ledger: recompute balances, check its hash chain.
 
-    Lists each difference between the rules and the ledger; exit code 1 if there is any
-    (docs/loyalty.md says how to read them).
+    Lists each difference between the rules and the ledger (exit code 1 if there is any)
+    and every entry changed, deleted or inserted outside Bazgasht (exit code 4: tampering);
+    docs/loyalty.md says how to read them.
 
     \b
     Examples:
@@ -650,12 +659,23 @@ def verify_cmd(
         _echo_json(report.as_dict())
     else:
         console = stdout_console()
-        if report.ok:
+        if report.tampering:
+            table = Table("kind", "entries", "position", "what was done", title="TAMPERING")
+            for t in report.tampering:
+                table.add_row(
+                    t.kind,
+                    ", ".join(str(i) for i in t.entry_ids),
+                    "" if t.position is None else str(t.position),
+                    t.detail,
+                )
+            console.print(table)
             console.print(
-                f"[green]ok[/]: {esc(name)}: {report.entries} entries agree with the rules for "
-                f"{report.identities} customers; {report.outstanding} points outstanding."
+                f"[red]The ledger of {esc(name)} was changed outside Bazgasht[/] "
+                f"({len(report.tampering)} findings): entries were edited, deleted or "
+                "inserted by hand. Do not reconcile over it: restore the database from a "
+                "backup, or find out who changed it."
             )
-        else:
+        if report.differences:
             table = Table("kind", "key", "identity", "ledger", "rules", "what differs")
             for d in report.differences:
                 table.add_row(d.kind, d.key, d.identity, str(d.recorded), str(d.expected), d.detail)
@@ -665,6 +685,14 @@ def verify_cmd(
                 "is fixed by `bazgasht loyalty reconcile`; a sequence or redemption "
                 "difference means the ledger was changed outside Bazgasht."
             )
+        if report.ok:
+            console.print(
+                f"[green]ok[/]: {esc(name)}: {report.entries} entries agree with the rules "
+                f"for {report.identities} customers and form an unbroken chain; "
+                f"{report.outstanding} points outstanding."
+            )
+    if report.tampered:
+        raise typer.Exit(EXIT_TAMPERED)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -1,9 +1,14 @@
 """The loyalty program's tables, on the mirror's ``metadata`` (one schema, one migration chain).
 
 * ``loyalty_ledger`` — append-only. Entries are only ever inserted (no code path updates or
-  deletes them; triggers refuse it on both databases). ``(store_id, key, seq)`` is UNIQUE:
-  the n-th entry of a key can be written once, so two processes that computed the same
-  correction from the same state cannot both append it.
+  deletes them; triggers refuse it on both databases, and on SQLite an ``INSERT OR
+  REPLACE``). ``(store_id, key, seq)`` is UNIQUE: the n-th entry of a key can be written
+  once, so two processes that computed the same correction from the same state cannot both
+  append it. Each entry is also the ``chain_seq``-th link of its store's hash chain
+  (``loyalty.chain``): ``chain_hash`` covers its content and the previous link's hash, and
+  ``(store_id, chain_seq)`` is UNIQUE, so two appenders can never fork the chain.
+* ``loyalty_ledger_heads`` — per store, the chain's length and last hash as the last append
+  left them (tail deletions and appends behind Bazgasht's back show against it).
 * ``loyalty_redemptions`` — one row per redemption, a small state machine
   (pending → issued → used | expired, or pending → released).
 * ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
@@ -45,6 +50,9 @@ loyalty_programs = Table(
     Column("fingerprint", String(64)),
     Column("reconciled_at", UTCDateTime),  # the `now` of the last reconciliation
     Column("last_entry_id", Integer),  # highest ledger id the last reconciliation had seen
+    # JSON: the per-currency default amounts (welcome, second purchase, minimum redemption)
+    # recorded when the program was created; the program keeps them (loyalty.settings).
+    Column("defaults", Text),
 )
 
 loyalty_ledger = Table(
@@ -65,11 +73,26 @@ loyalty_ledger = Table(
     # lots age from it. `created_at` is when the entry was written.
     Column("effective_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Tamper evidence (migration 0005): position in the store's chain (1, 2, …) and the
+    # SHA-256 (hex) of this entry's content and the previous position's hash.
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
     UniqueConstraint("store_id", "key", "seq", name="uq_loyalty_ledger_key_seq"),
     CheckConstraint("points <> 0", name="points_not_zero"),
     CheckConstraint(KINDS_SQL, name="kind"),
     Index("ix_loyalty_ledger_identity", "store_id", "identity"),
     Index("ix_loyalty_ledger_effective", "store_id", "effective_at"),
+    # A unique index rather than a constraint: the same on both databases.
+    Index("uq_loyalty_ledger_chain", "store_id", "chain_seq", unique=True),
+)
+
+loyalty_ledger_heads = Table(
+    "loyalty_ledger_heads",
+    metadata,
+    Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
+    Column("length", BigInteger, nullable=False),  # the last chain_seq written
+    Column("head", String(64), nullable=False),  # its chain_hash
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 loyalty_redemptions = Table(
@@ -131,6 +154,7 @@ loyalty_account_facts = Table(
 LOYALTY_TABLES = (
     loyalty_programs,
     loyalty_ledger,
+    loyalty_ledger_heads,
     loyalty_redemptions,
     loyalty_order_facts,
     loyalty_account_facts,
@@ -140,6 +164,7 @@ __all__ = [
     "LOYALTY_TABLES",
     "loyalty_account_facts",
     "loyalty_ledger",
+    "loyalty_ledger_heads",
     "loyalty_order_facts",
     "loyalty_programs",
     "loyalty_redemptions",

@@ -1,7 +1,12 @@
 """The append-only ledger: writing entries, reading them back, and manual grants.
 
 There is deliberately no function here (or anywhere) that updates or deletes an entry; the
-database refuses it too (triggers from migration 0002). A balance is a sum of entries.
+database refuses it too (triggers from migrations 0002 and 0005). A balance is a sum of
+entries. Every append extends the store's hash chain (``loyalty.chain``) in the same
+transaction: ``claim_head`` locks the store's chain head (a row lock on PostgreSQL, the
+write lock on SQLite — so even an appender that skipped the ledger lock waits, and two can
+never fork the chain), the new entries are linked in Python in one pass, and
+``advance_head`` records the new end.
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from connector import BazgashtError, ConfigError
 from loyalty._db import ledger_lock
-from loyalty._schema import loyalty_ledger
+from loyalty._schema import loyalty_ledger, loyalty_ledger_heads
+from loyalty.chain import GENESIS, Chain
 from loyalty.rules import CASHBACK, MANUAL, REDEEM, SECOND, WELCOME, NewEntry, manual_key
 from loyalty.settings import MAX_POINTS, Program
 
@@ -76,6 +84,51 @@ ENTRY_COLUMNS = (
 )
 
 
+_CONFLICT = (
+    "another process wrote the same ledger entry at the same time; nothing was written by "
+    "this one. Run the command again."
+)
+
+
+def read_head(conn: Connection, store_id: int) -> Chain:
+    """The store's chain as the last append left it (no lock: for planning)."""
+    h = loyalty_ledger_heads
+    row = conn.execute(select(h.c.length, h.c.head).where(h.c.store_id == store_id)).first()
+    return Chain(store_id, 0, GENESIS) if row is None else Chain(store_id, int(row[0]), row[1])
+
+
+def claim_head(conn: Connection, store_id: int, now: datetime) -> Chain:
+    """Lock the store's chain head until the transaction ends and return the chain after it.
+
+    An upsert that rewrites the row with itself: on PostgreSQL it takes the row lock (a
+    concurrent appender waits, then reads the head the first one committed); on SQLite any
+    write takes the database's write lock."""
+    h = loyalty_ledger_heads
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    row = conn.execute(
+        dialect_insert(h)
+        .values(store_id=store_id, length=0, head=GENESIS, updated_at=now)
+        .on_conflict_do_update(index_elements=["store_id"], set_={"length": h.c.length})
+        .returning(h.c.length, h.c.head)
+    ).one()
+    return Chain(store_id, int(row[0]), row[1])
+
+
+def advance_head(conn: Connection, chain: Chain, now: datetime) -> None:
+    """Record the chain's new end (in the transaction that claimed it and appended)."""
+    if not chain.appended:
+        return
+    h = loyalty_ledger_heads
+    length, head = chain.start
+    moved = conn.execute(
+        update(h)
+        .where(h.c.store_id == chain.store_id, h.c.length == length, h.c.head == head)
+        .values(length=chain.length, head=chain.head, updated_at=now)
+    ).rowcount
+    if moved != 1:
+        raise LedgerConflict(_CONFLICT)
+
+
 def append(
     conn: Connection,
     store_id: int,
@@ -85,33 +138,49 @@ def append(
     redemption_id: int | None = None,
     coupon_code: str | None = None,
 ) -> None:
-    """Insert a few entries (for bulk appends, reconciliation copies from a scratch table)."""
+    """Insert a few entries, chained (reconciliation links its many in one pass too, and
+    copies them from a scratch table)."""
     if not entries:
         return
-    rows = [
-        {
-            "store_id": store_id,
-            "key": e.key,
-            "seq": e.seq,
-            "identity": e.identity,
-            "points": e.points,
-            "kind": e.kind,
-            "reason": e.reason,
-            "order_id": e.order_id,
-            "redemption_id": redemption_id,
-            "coupon_code": coupon_code,
-            "effective_at": e.effective_at,
-            "created_at": now,
-        }
-        for e in entries
-    ]
+    chain = claim_head(conn, store_id, now)
+    rows = []
+    for e in entries:
+        chain_seq, chain_hash = chain.link(
+            e.key,
+            e.seq,
+            e.identity,
+            e.points,
+            e.kind,
+            e.reason,
+            e.order_id,
+            redemption_id,
+            coupon_code,
+            e.effective_at,
+            now,
+        )
+        rows.append(
+            {
+                "store_id": store_id,
+                "key": e.key,
+                "seq": e.seq,
+                "identity": e.identity,
+                "points": e.points,
+                "kind": e.kind,
+                "reason": e.reason,
+                "order_id": e.order_id,
+                "redemption_id": redemption_id,
+                "coupon_code": coupon_code,
+                "effective_at": e.effective_at,
+                "created_at": now,
+                "chain_seq": chain_seq,
+                "chain_hash": chain_hash,
+            }
+        )
     try:
         conn.execute(insert(loyalty_ledger), rows)
     except IntegrityError as exc:
-        raise LedgerConflict(
-            "another process wrote the same ledger entry at the same time; nothing was "
-            "written by this one. Run the command again."
-        ) from exc
+        raise LedgerConflict(_CONFLICT) from exc
+    advance_head(conn, chain, now)
 
 
 def last_seq(conn: Connection, store_id: int, key: str) -> int:
@@ -224,10 +293,13 @@ __all__ = [
     "RULE_FAMILIES",
     "Entry",
     "LedgerConflict",
+    "advance_head",
     "append",
     "balance",
+    "claim_head",
     "entries_of",
     "grant",
     "last_seq",
     "member_identities",
+    "read_head",
 ]

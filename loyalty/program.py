@@ -1,18 +1,26 @@
 """A store's program as the services see it: the settings resolved against what the store told
-us (currency, decimals, timezone) and the moment the program was created."""
+us (currency, decimals, timezone), the moment the program was created and the per-currency
+defaults it was created with (recorded then, kept for ever: see ``loyalty.settings``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector import ConfigError
 from connector._schema import orders, stores
 from loyalty._schema import loyalty_programs
-from loyalty.settings import Program, parse_settings, resolve
+from loyalty.settings import (
+    Program,
+    currency_defaults,
+    default_decimals,
+    parse_settings,
+    resolve,
+)
 
 
 def store_id_of(conn: Connection, store: str) -> int:
@@ -24,18 +32,52 @@ def store_id_of(conn: Connection, store: str) -> int:
     return int(found)
 
 
-def ensure_program(conn: Connection, store_id: int, now: datetime) -> datetime:
-    """The program's creation time, creating the program row on first use."""
+def ensure_program(
+    conn: Connection, store_id: int, now: datetime, defaults: dict[str, int] | None = None
+) -> datetime:
+    """The program's creation time, creating the program row on first use.
+
+    ``defaults``: the per-currency amounts to record when the row is created (or when a row
+    created without them — by a reconciliation before the settings were loaded — is found);
+    a recorded set is never replaced."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    recorded = None if defaults is None else json.dumps(defaults, sort_keys=True)
     conn.execute(
         insert(loyalty_programs)
-        .values(store_id=store_id, created_at=now)
+        .values(store_id=store_id, created_at=now, defaults=recorded)
         .on_conflict_do_nothing(index_elements=["store_id"])
     )
-    created: datetime = conn.execute(
-        select(loyalty_programs.c.created_at).where(loyalty_programs.c.store_id == store_id)
-    ).scalar_one()
+    row = conn.execute(
+        select(loyalty_programs.c.created_at, loyalty_programs.c.defaults).where(
+            loyalty_programs.c.store_id == store_id
+        )
+    ).one()
+    if row.defaults is None and recorded is not None:
+        conn.execute(
+            update(loyalty_programs)
+            .where(loyalty_programs.c.store_id == store_id, loyalty_programs.c.defaults.is_(None))
+            .values(defaults=recorded)
+        )
+    created: datetime = row.created_at
     return created
+
+
+def recorded_defaults(conn: Connection, store_id: int) -> dict[str, int] | None:
+    """The per-currency amounts the program was created with (``None``: not created yet)."""
+    text = conn.execute(
+        select(loyalty_programs.c.defaults).where(loyalty_programs.c.store_id == store_id)
+    ).scalar()
+    return None if text is None else {k: int(v) for k, v in json.loads(text).items()}
+
+
+def store_currency(conn: Connection, store_id: int, currency: str | None) -> str | None:
+    """The store's currency; before ``store check`` learned it, the currency of its orders."""
+    if currency:
+        return currency
+    found: str | None = conn.execute(
+        select(orders.c.currency).where(orders.c.store_id == store_id).limit(1)
+    ).scalar()
+    return found
 
 
 def load_program(
@@ -62,8 +104,10 @@ def load_program(
             raise ConfigError(
                 f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
             )
+        currency = store_currency(conn, row.id, row.currency)
+        decimals = row.decimals if row.decimals is not None else default_decimals(currency)
         if create:
-            created = ensure_program(conn, row.id, now)
+            created = ensure_program(conn, row.id, now, currency_defaults(currency, decimals))
         else:
             created = (
                 conn.execute(
@@ -77,10 +121,11 @@ def load_program(
             parsed,
             store=store,
             store_id=row.id,
-            currency=row.currency,
+            currency=currency,
             decimals=row.decimals,
             timezone=row.timezone,
             program_created_at=created,
+            recorded_defaults=recorded_defaults(conn, row.id),
         )
 
     if isinstance(engine, Connection):
@@ -131,5 +176,7 @@ __all__ = [
     "load_program",
     "orders_before_start",
     "program_started",
+    "recorded_defaults",
+    "store_currency",
     "store_id_of",
 ]

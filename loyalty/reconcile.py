@@ -10,7 +10,10 @@ How it works (docs/loyalty.md has the why):
 3. **Difference.** SQL picks the keys whose holdings differ from what is desired; only those
    come back to Python, where ``loyalty.rules.plan_key`` turns each into entries.
 4. **Append.** The planned entries are copied into the ledger in one short write transaction,
-   with the rule inputs seen (``loyalty_order_facts``) and the program's state.
+   with the rule inputs seen (``loyalty_order_facts``) and the program's state. They were
+   linked into the store's hash chain (``loyalty.chain``) in Python as they were planned, in
+   one pass, after the head read in phase 1; the write transaction claims the head and
+   refuses to append if it moved meanwhile.
 
 A *full* run recomputes every identity. An *incremental* run (the default after the first)
 compares the mirror with the facts the last run saw, in SQL, and recomputes only the
@@ -72,8 +75,9 @@ from loyalty._schema import (
     loyalty_order_facts,
     loyalty_programs,
 )
+from loyalty.chain import Chain
 from loyalty.identity import account_email_map, identity_of, order_identities
-from loyalty.ledger import LedgerConflict
+from loyalty.ledger import LedgerConflict, advance_head, claim_head, read_head
 from loyalty.program import ensure_program
 from loyalty.rules import (
     CASHBACK,
@@ -200,6 +204,8 @@ def _scratch_columns() -> dict[str, list[Any]]:
             Column("reason", Text, nullable=False),
             Column("effective_at", UTCDateTime, nullable=False),
             Column("order_id", BigInteger),
+            Column("chain_seq", BigInteger, nullable=False),
+            Column("chain_hash", String(64), nullable=False),
         ],
         "bz_facts": [
             Column("order_id", BigInteger, primary_key=True),
@@ -677,10 +683,15 @@ ENTRY_SCRATCH_COLUMNS = (
     "reason",
     "effective_at",
     "order_id",
+    "chain_seq",
+    "chain_hash",
 )
 
 
-def _entry_rows(entries: Iterable[NewEntry], stats: ReconcileResult) -> Iterator[tuple[Any, ...]]:
+def _entry_rows(
+    entries: Iterable[NewEntry], stats: ReconcileResult, chain: Chain, now: datetime
+) -> Iterator[tuple[Any, ...]]:
+    """Scratch rows of planned entries, each linked into the chain (written at ``now``)."""
     previous = None
     for e in entries:
         stats.appended += 1
@@ -688,7 +699,14 @@ def _entry_rows(entries: Iterable[NewEntry], stats: ReconcileResult) -> Iterator
         if e.key != previous:
             previous = e.key
             stats.keys_changed += 1
-        yield (e.key, e.seq, e.identity, e.points, e.kind, e.reason, e.effective_at, e.order_id)
+        chain_seq, chain_hash = chain.link(
+            e.key, e.seq, e.identity, e.points, e.kind, e.reason, e.order_id, None, None,
+            e.effective_at, now,
+        )  # fmt: skip
+        yield (
+            e.key, e.seq, e.identity, e.points, e.kind, e.reason, e.effective_at, e.order_id,
+            chain_seq, chain_hash,
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- incremental scope
@@ -990,6 +1008,8 @@ class _Planner:
         self.facts_rows: list[tuple[Any, ...]] = []
         #: The ledger holds no derived key of the store: desired keys are new entries as is.
         self.fresh = False
+        #: The store's hash chain, continued by every planned entry in the order planned.
+        self.chain = read_head(conn, program.store_id)
 
     def full(self, tmp: _Scratch) -> None:
         """Recompute every identity of the store: one sorted pass over its orders.
@@ -1025,7 +1045,7 @@ class _Planner:
         def flush() -> None:
             # Written between two fetches of the streamed query, on the same connection.
             if self.fresh:
-                entries = _entry_rows(_as_new(batch), self.stats)
+                entries = _entry_rows(_as_new(batch), self.stats, self.chain, self.now)
                 bulk_insert(self.work, tmp.entries, ENTRY_SCRATCH_COLUMNS, entries)
             else:
                 bulk_insert(self.work, tmp.desired, DESIRED_COLUMNS, batch)
@@ -1194,7 +1214,7 @@ class _Planner:
         if not self.fresh:
             _flag(self.work, tmp)
             for page in _plan_flagged(self.work, tmp, self.program, self.now, self.facts):
-                rows = _entry_rows(page, self.stats)
+                rows = _entry_rows(page, self.stats, self.chain, self.now)
                 bulk_insert(self.work, tmp.entries, ENTRY_SCRATCH_COLUMNS, rows)
         keys: list[str] | None = None
         if scoped:
@@ -1205,7 +1225,12 @@ class _Planner:
                 )
             ]
         moves = list(_plan_non_derived(self.facts, keys, self.now))
-        bulk_insert(self.work, tmp.entries, ENTRY_SCRATCH_COLUMNS, _entry_rows(moves, self.stats))
+        bulk_insert(
+            self.work,
+            tmp.entries,
+            ENTRY_SCRATCH_COLUMNS,
+            _entry_rows(moves, self.stats, self.chain, self.now),
+        )
 
 
 def _commit_phase(work: Connection, tmp: _Scratch, planner: _Planner, *, full: bool) -> None:
@@ -1214,6 +1239,12 @@ def _commit_phase(work: Connection, tmp: _Scratch, planner: _Planner, *, full: b
     program, now = planner.program, planner.now
     store_id = program.store_id
     ensure_program(work, store_id, now)
+    # The chain was planned after the head phase 1 read; it must still be the head.
+    if planner.chain.appended and claim_head(work, store_id, now).start != planner.chain.start:
+        raise LedgerConflict(
+            f"store {program.store!r}: another process appended to the loyalty ledger "
+            "while this reconciliation ran; nothing was written. Run it again."
+        )
     cols = ENTRY_SCRATCH_COLUMNS
     e = tmp.entries
     work.execute(
@@ -1224,6 +1255,7 @@ def _commit_phase(work: Connection, tmp: _Scratch, planner: _Planner, *, full: b
             ),
         )
     )
+    advance_head(work, planner.chain, now)
     f = loyalty_order_facts
     if full:
         work.execute(delete(f).where(f.c.store_id == store_id))
@@ -1299,6 +1331,9 @@ def reconcile(
             with planner.stats.step("append"):
                 _commit_phase(conn, tmp, planner, full=planner.stats.mode == "full")
                 conn.commit()
+        except LedgerConflict:
+            conn.rollback()
+            raise
         except IntegrityError as exc:
             conn.rollback()
             raise LedgerConflict(

@@ -3,7 +3,13 @@
 ``ProgramSettings`` is what the shop owner writes in ``[stores.NAME.loyalty]`` of the config
 file; every field is optional. ``resolve()`` turns it into a ``Program``: concrete values for
 one store, with the defaults that depend on the store (the point value follows the currency's
-decimals, ``starts_at`` is the moment the program was created) filled in.
+decimals, ``starts_at`` is the moment the program was created, the welcome, second-purchase
+and minimum-redemption points follow the currency — ``currency_defaults``) filled in.
+
+The per-currency point amounts are **recorded when a program is created** (in
+``loyalty_programs.defaults``) and a program keeps them: a later change of this table (or of
+a store's currency) never changes the points an existing ledger should hold. An owner's
+explicit setting always wins. docs/loyalty.md has the table and its reasoning.
 """
 
 from __future__ import annotations
@@ -39,6 +45,41 @@ def default_point_value(decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals)
 
 
+#: The point amounts that follow the currency (SPEC §4: "defaults of comparable value").
+CURRENCY_AMOUNTS = ("welcome_points", "second_purchase_points", "min_redeem_points")
+#: The SPEC's amounts, for a currency whose point (0.01) is about a US cent.
+BASE_AMOUNTS = {"welcome_points": 100, "second_purchase_points": 200, "min_redeem_points": 500}
+#: Points of the smallest unit worth about one US cent, for currencies without minor units
+#: (mid-2026 rates, rounded to 1-2-5 steps: a default only needs the right order of
+#: magnitude). A currency not listed keeps the SPEC's amounts (scale 1).
+POINTS_PER_CENT = {
+    "IRT": 1_000,  # toman: ≈ 110 000 to the US dollar
+    "IRR": 10_000,  # rial: ten to the toman
+    "JPY": 2,  # ≈ 150 yen to the dollar
+    "KRW": 10,  # ≈ 1 400 won
+    "VND": 200,  # ≈ 26 000 dong
+    "CLP": 10,  # ≈ 950 pesos
+    "ISK": 1,  # ≈ 140 krónur
+    "UGX": 50,  # ≈ 3 700 shillings
+    "PYG": 100,  # ≈ 7 800 guaraní
+    "XAF": 5,  # ≈ 600 CFA francs
+    "XOF": 5,
+    "XPF": 1,  # ≈ 110 CFP francs
+    "KMF": 5,  # ≈ 450 Comorian francs
+}
+
+
+def currency_defaults(currency: str | None, decimals: int | None) -> dict[str, int]:
+    """Welcome, second-purchase and minimum-redemption points of comparable value in
+    ``currency``: the SPEC's 100 / 200 / 500 (1, 2 and 5 US dollars at a point of 0.01) times
+    the points a US cent is worth (``POINTS_PER_CENT``, for a point of 1 — times 10^decimals
+    when the store shows decimals anyway, its point being 10^-decimals)."""
+    code = (currency or "").upper()
+    places = decimals if decimals is not None else default_decimals(code)
+    scale = POINTS_PER_CENT[code] * 10**places if code in POINTS_PER_CENT else 1
+    return {name: min(points * scale, MAX_POINTS) for name, points in BASE_AMOUNTS.items()}
+
+
 def _decimal(value: Any) -> Any:
     """TOML floats (2.5, 0.01) become the Decimal of their shortest repr, never binary noise."""
     if isinstance(value, bool):
@@ -60,6 +101,8 @@ class ProgramSettings(BaseModel):
 
     starts_at: datetime | None = None
     point_value: Decimal | None = Field(default=None, gt=0, le=Decimal(10) ** 6)
+    # The defaults of these two and of min_redeem_points follow the currency when not set
+    # (``currency_defaults``, applied by ``resolve``).
     welcome_points: int = Field(default=100, ge=0, le=MAX_POINTS)
     second_purchase_points: int = Field(default=200, ge=0, le=MAX_POINTS)
     cashback_percent: Decimal = Field(default=Decimal(2), ge=0, le=100)
@@ -155,8 +198,10 @@ class Program:
     min_redeem_points: int
     coupon_valid_days: int
     refund_expired_coupons: bool
-    #: Where each value came from: "config", "default", "currency" or "program start".
+    #: Where each value came from (``SOURCES``).
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    #: Today's per-currency defaults of the amounts (to show next to kept ones).
+    currency_defaults: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -189,6 +234,16 @@ class Program:
         exponent = Decimal(1).scaleb(-self.decimals)
         return (Decimal(points) * self.point_value).quantize(exponent, rounding="ROUND_DOWN")
 
+    def source_text(self, name: str) -> str:
+        """Where a value comes from, for people: set by the owner, or which default."""
+        source = self.sources.get(name, "default")
+        if source == "currency default":
+            return f"default for {self.currency or 'this currency'}"
+        if source == "kept default":
+            today = self.currency_defaults.get(name)
+            return SOURCES[source] + ("" if today is None else f" (today's: {today:,})")
+        return SOURCES.get(source, source)
+
     def as_table(self) -> list[tuple[str, str, str]]:
         """(setting, value, source) rows for ``loyalty settings``."""
 
@@ -220,7 +275,18 @@ class Program:
             "coupon_valid_days",
             "refund_expired_coupons",
         ]
-        return [(n, show(getattr(self, n)), self.sources.get(n, "default")) for n in names]
+        return [(n, show(getattr(self, n)), self.source_text(n)) for n in names]
+
+
+#: ``Program.sources`` values, and how ``loyalty settings`` shows them.
+SOURCES = {
+    "config": "you (config)",
+    "default": "default",
+    "currency": "default (currency unit)",
+    "currency default": "default for the currency",
+    "kept default": "default kept from the start",
+    "program start": "default (program start)",
+}
 
 
 def _store_zone(store: str, name: str | None) -> str:
@@ -245,8 +311,12 @@ def resolve(
     decimals: int | None,
     timezone: str | None,
     program_created_at: datetime,
+    recorded_defaults: dict[str, int] | None = None,
 ) -> Program:
-    """Fill in the store-dependent defaults. Naive ``starts_at`` is store-local time."""
+    """Fill in the store-dependent defaults. Naive ``starts_at`` is store-local time.
+
+    ``recorded_defaults``: the per-currency amounts recorded when the program was created
+    (they win over today's ``currency_defaults``; the owner's settings win over both)."""
     given = settings.model_fields_set
     sources = {
         name: ("config" if name in given else "default") for name in type(settings).model_fields
@@ -260,6 +330,19 @@ def resolve(
         sources["point_value"] = "currency"
     else:
         point_value = settings.point_value
+    today = currency_defaults(currency, places)
+    amounts: dict[str, int] = {}
+    for name in CURRENCY_AMOUNTS:
+        if name in given:
+            amounts[name] = getattr(settings, name)
+            continue
+        amounts[name] = today[name]
+        if recorded_defaults is not None and name in recorded_defaults:
+            amounts[name] = int(recorded_defaults[name])
+        if amounts[name] != today[name]:
+            sources[name] = "kept default"
+        elif today[name] != BASE_AMOUNTS[name]:
+            sources[name] = "currency default"
     if settings.starts_at is None:
         starts_at = program_created_at.astimezone(UTC)
         sources["starts_at"] = "program start"
@@ -275,8 +358,8 @@ def resolve(
         timezone=zone,
         starts_at=starts_at,
         point_value=point_value,
-        welcome_points=settings.welcome_points,
-        second_purchase_points=settings.second_purchase_points,
+        welcome_points=amounts["welcome_points"],
+        second_purchase_points=amounts["second_purchase_points"],
         cashback_percent=settings.cashback_percent,
         cashback_from_order=settings.cashback_from_order,
         cashback_base=settings.cashback_base,
@@ -285,17 +368,23 @@ def resolve(
         pending_days=settings.pending_days,
         expiry_months=settings.expiry_months,
         inactivity_expiry_months=settings.inactivity_expiry_months,
-        min_redeem_points=settings.min_redeem_points,
+        min_redeem_points=amounts["min_redeem_points"],
         coupon_valid_days=settings.coupon_valid_days,
         refund_expired_coupons=settings.refund_expired_coupons,
         sources=sources,
+        currency_defaults=today,
     )
 
 
 __all__ = [
+    "BASE_AMOUNTS",
+    "CURRENCY_AMOUNTS",
     "MAX_POINTS",
+    "POINTS_PER_CENT",
+    "SOURCES",
     "Program",
     "ProgramSettings",
+    "currency_defaults",
     "default_decimals",
     "default_point_value",
     "parse_settings",

@@ -5,6 +5,10 @@ ledger grouped by key) but writes nothing: each key whose recorded holdings diff
 the rules say is a difference. It also checks what no recomputation can: that no entry is
 missing from a key's sequence (an edited ledger), and that every redemption has exactly its
 debit (and its release, when it was released). ``ok`` is False if anything differs.
+
+Apart from the differences, it walks the store's hash chain (``loyalty.chain``): an entry
+changed, deleted or inserted behind Bazgasht's back is reported as **tampering**, with the
+entries' ids — not as a difference for ``reconcile`` to paper over.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from loyalty._db import joined, ledger_lock, split_sum
-from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty._schema import loyalty_ledger, loyalty_ledger_heads, loyalty_redemptions
+from loyalty.chain import CHAIN_COLUMNS, Tampering, check_chain
 from loyalty.reconcile import _open_scratch, _phase_one
 from loyalty.rules import redeem_key
 from loyalty.settings import Program
@@ -53,18 +58,29 @@ class VerifyReport:
     entries: int = 0
     outstanding: int = 0
     differences: list[Difference] = field(default_factory=list)
+    #: The hash chain: what was found, and its length and last hash as walked.
+    tampering: list[Tampering] = field(default_factory=list)
+    chain_length: int = 0
+    chain_head: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.tampering
+
+    @property
+    def tampered(self) -> bool:
+        return bool(self.tampering)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "store": self.store,
             "ok": self.ok,
+            "tampered": self.tampered,
             "identities_recomputed": self.identities,
             "entries_checked": self.entries,
             "outstanding_points": self.outstanding,
+            "chain": {"length": self.chain_length, "head": self.chain_head},
+            "tampering": [t.as_dict() for t in self.tampering],
             "differences": [d.as_dict() for d in self.differences],
         }
 
@@ -131,6 +147,7 @@ def verify(engine: Engine, program: Program, now: datetime) -> VerifyReport:
                 )
             )
         _check_redemptions(conn, program, report)
+        _check_chain(conn, store_id, report)
         report.entries = int(
             conn.execute(select(func.count()).where(led.c.store_id == store_id)).scalar_one()
         )
@@ -141,6 +158,23 @@ def verify(engine: Engine, program: Program, now: datetime) -> VerifyReport:
         )
         conn.rollback()
     return report
+
+
+def _check_chain(conn: Any, store_id: int, report: VerifyReport) -> None:
+    """Walk the store's hash chain in order against its recorded head."""
+    led, heads = loyalty_ledger, loyalty_ledger_heads
+    head = conn.execute(
+        select(heads.c.length, heads.c.head).where(heads.c.store_id == store_id)
+    ).first()
+    rows = conn.execute(
+        select(*(led.c[c] for c in CHAIN_COLUMNS))
+        .where(led.c.store_id == store_id)
+        .order_by(led.c.chain_seq, led.c.id),
+        execution_options={"yield_per": 10_000},
+    )
+    report.tampering, report.chain_length, report.chain_head = check_chain(
+        store_id, rows, None if head is None else (int(head[0]), head[1])
+    )
 
 
 def _check_redemptions(conn: Any, program: Program, report: VerifyReport) -> None:

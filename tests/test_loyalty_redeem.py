@@ -255,7 +255,7 @@ def test_limits_and_payload(engine: Engine, shop: tuple[Mirror, Program]) -> Non
     irt = Mirror(engine, "irt", currency="IRT", decimals=0, timezone="Asia/Tehran")
     irt.customer(1, "a@x.com", day(0))
     irt.order(1, created=day(1), customer=1, total="935000")
-    toman = irt.program(day(2), coupon_valid_days=30)
+    toman = irt.program(day(2), coupon_valid_days=30, min_redeem_points=1000)
     reconcile(engine, toman, day(2))
     r = reserve(
         engine, toman, "customer:1", 1000, datetime(2026, 3, 20, 20, 0, tzinfo=day(0).tzinfo)
