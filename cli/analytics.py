@@ -10,6 +10,7 @@ import difflib
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,12 @@ from loyalty.analytics.periods import format_day, parse_day, parse_instant
 from loyalty.analytics.present import TREND_KEYS, metrics_json
 from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
+
+
+class ReportLanguage(StrEnum):
+    EN = "en"
+    FA = "fa"
+
 
 # --- shared options ----------------------------------------------------------------------------
 
@@ -743,7 +750,14 @@ def report(
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")
     ] = Path("report.html"),
-    calendar: CalendarOpt = Calendar.GREGORIAN,
+    calendar: Annotated[
+        Calendar | None,
+        typer.Option(
+            "--calendar",
+            help="Months of the Gregorian or the Jalali (Persian) calendar "
+            "(default: Jalali with --lang fa, else Gregorian).",
+        ),
+    ] = None,
     as_of: AsOfOpt = None,
     acquisition_spend: Annotated[
         str | None, typer.Option("--acquisition-spend", metavar="AMOUNT", help=ACQUISITION_HELP)
@@ -754,20 +768,32 @@ def report(
     statuses: StatusesOpt = ",".join(DEFAULT_STATUSES),
     fmt: FormatOpt = TableOrJson.TABLE,
     as_json: JsonOpt = False,
+    lang: Annotated[
+        ReportLanguage,
+        typer.Option(
+            "--lang",
+            help="The report's language: en, or fa (Persian: right to left, Persian digits, "
+            "Jalali dates).",
+        ),
+    ] = ReportLanguage.EN,
 ) -> None:
     """Write an HTML report with charts.
 
     One self-contained file (charts inside, opens offline, fits a phone): headline
-    metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty.
+    metrics, monthly trends, cohort heatmap, RFM segments, budget advice, loyalty; in English
+    or, with --lang fa, in Persian (right to left, Persian digits, Jalali dates).
 
     \b
     Examples:
       bazgasht report --output report.html
       bazgasht report --store myshop -o /var/www/private/report.html --format json
+      bazgasht report --lang fa -o report-fa.html
     """
     out = output_format(fmt, as_json)
     check_target(output)  # a path mistake is said before the work, not after
     target = _Target(ctx, store, as_of)
+    if calendar is None:
+        calendar = Calendar.JALALI if lang is ReportLanguage.FA else Calendar.GREGORIAN
     request = MetricsRequest(
         as_of=target.as_of,
         calendar=calendar,
@@ -776,7 +802,9 @@ def report(
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
-    html = report_html(target.engine, target.store_id, datetime.now(UTC), request=request)
+    html = report_html(
+        target.engine, target.store_id, datetime.now(UTC), request=request, lang=lang.value
+    )
     written = write_atomic(output, html.encode("utf-8"))
     size = written.stat().st_size
     if out is Format.JSON:

@@ -4,9 +4,11 @@ hold-out, results and export."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -16,6 +18,7 @@ from connector import BadRequestError, ConfigError, LockHeld
 from connector._lock import store_lock
 from connector._schema import guests, order_coupons
 from loyalty import reconcile
+from loyalty.analytics.language import jalali_date
 from loyalty.campaigns import (
     TEMPLATES,
     CampaignError,
@@ -384,7 +387,11 @@ def test_export_renders_both_templates_in_toman(engine: Engine) -> None:
         f"Hi سارا, we saved something for you: 150,000 IRT off your next order with code "
         f"{en.code}, valid until {expires}."
     )
-    assert fa.message.startswith("سارا عزیز") and "150,000 تومان" in fa.message
+    assert fa.message.startswith("سارا عزیز") and "۱۵۰٬۰۰۰ تومان" in fa.message
+    jalali = jalali_date(NOW.astimezone(ZoneInfo("Asia/Tehran")).date() + timedelta(days=10))
+    assert f"معتبر تا {jalali}." in fa.message
+    assert not re.search(r"[0-9]", fa.message.replace(en.code, ""))  # Persian digits only
+    assert fa.expires == expires  # the column stays machine-readable
     assert en.code in fa.message
     [custom] = export_rows(engine, c, "{first_name}: {code} ({amount})", "en")
     assert custom.message == f"سارا: {en.code} (150,000 IRT)"

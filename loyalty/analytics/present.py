@@ -116,10 +116,10 @@ def format_change(now: Number | None, before: Number | None, kind: Kind, store: 
     return f"{shown} ({signed(format_percent(delta / Fraction(before)))})"
 
 
-def headline_rows(
+def headline_cells(
     report: MetricsReport, *, currency: bool = False
-) -> list[tuple[str, str, str, str]]:
-    """(label, current, previous, change) for every metric of the current period."""
+) -> list[tuple[str, str, str, str, str]]:
+    """(key, label, current, previous, change) for every metric of the current period."""
     store = report.store
     rows = []
     for row in METRIC_ROWS:
@@ -135,6 +135,7 @@ def headline_rows(
             change = format_change(now, before, row.kind, store)
         rows.append(
             (
+                row.key,
                 row.label,
                 format_value(now, row.kind, store, currency=currency),
                 format_value(before, row.kind, store, currency=currency),
@@ -142,6 +143,13 @@ def headline_rows(
             )
         )
     return rows
+
+
+def headline_rows(
+    report: MetricsReport, *, currency: bool = False
+) -> list[tuple[str, str, str, str]]:
+    """(label, current, previous, change) for every metric of the current period."""
+    return [cells[1:] for cells in headline_cells(report, currency=currency)]
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -314,6 +322,7 @@ __all__ = [
     "cohorts_json",
     "format_change",
     "format_value",
+    "headline_cells",
     "headline_rows",
     "metric_value",
     "metrics_json",

@@ -11,21 +11,22 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from loyalty.analytics.cohorts import CohortTable, cohort_table
+from loyalty.analytics.cohorts import Cohort, CohortTable, cohort_table
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
+    Number,
     format_money,
     format_number,
     format_percent,
 )
+from loyalty.analytics.language import ENGLISH, Language, language
 from loyalty.analytics.metrics import (
     Analysis,
     MetricsReport,
@@ -33,9 +34,9 @@ from loyalty.analytics.metrics import (
     metrics_report,
     open_analysis,
 )
-from loyalty.analytics.periods import PeriodKind
-from loyalty.analytics.present import headline_rows
-from loyalty.analytics.queries import DEFAULT_STATUSES
+from loyalty.analytics.periods import Period, PeriodKind
+from loyalty.analytics.present import METRIC_ROWS, headline_cells
+from loyalty.analytics.queries import DEFAULT_STATUSES, StoreInfo
 from loyalty.analytics.rfm import RfmSummary, rfm_summary
 
 if TYPE_CHECKING:
@@ -82,15 +83,22 @@ def gather(analysis: Analysis, request: MetricsRequest, *, generated_at: datetim
 
 
 def report_html(
-    engine: Engine, store_id: int, now: datetime, *, request: MetricsRequest | None = None
+    engine: Engine,
+    store_id: int,
+    now: datetime,
+    *,
+    request: MetricsRequest | None = None,
+    lang: str = "en",
 ) -> str:
-    """The HTML report of a store as of ``now`` (or of ``request.as_of``)."""
+    """The HTML report of a store as of ``now`` (or of ``request.as_of``), in English or
+    Persian (``lang`` ``fa``: right to left, Persian digits, Jalali dates)."""
+    words = language(lang)
     request = request or MetricsRequest(as_of=now)
     with open_analysis(
         engine, store_id, as_of=request.as_of, statuses=request.statuses or DEFAULT_STATUSES
     ) as analysis:
         data = gather(analysis, request, generated_at=now)
-    return render_html(data)
+    return render_html(data, words)
 
 
 def write_report(
@@ -100,9 +108,11 @@ def write_report(
     now: datetime,
     *,
     request: MetricsRequest | None = None,
+    lang: str = "en",
 ) -> Path:
     """Write ``report_html`` to ``path`` (the CLI's `report` writes it atomically instead)."""
-    path.write_text(report_html(engine, store_id, now, request=request), encoding="utf-8")
+    html = report_html(engine, store_id, now, request=request, lang=lang)
+    path.write_text(html, encoding="utf-8")
     return path
 
 
@@ -111,8 +121,8 @@ def write_report(
 _CSS = """
 :root { color-scheme: light; --ink: #111827; --muted: #6b7280; --line: #e5e7eb; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: var(--ink); background: #f9fafb; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Vazirmatn,
+       Tahoma, sans-serif; color: var(--ink); background: #f9fafb; }
 main { max-width: 980px; margin: 0 auto; padding: 16px; }
 header h1 { font-size: 1.6rem; margin: 0.2em 0; }
 .meta { color: var(--muted); font-size: 0.9rem; }
@@ -121,9 +131,9 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 12px;
 h2 { font-size: 1.2rem; margin: 0.3em 0 0.6em; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
-th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right;
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: end;
          white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child { text-align: start; }
 thead th { color: var(--muted); font-weight: 600; }
 img { display: block; max-width: 100%; height: auto; margin: 8px auto; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 8px; }
@@ -132,200 +142,245 @@ img { display: block; max-width: 100%; height: auto; margin: 8px auto; }
 .card .k { color: var(--muted); font-size: 0.85rem; }
 .advice { font-size: 1.05rem; }
 .note { color: var(--muted); font-size: 0.85rem; }
+code { direction: ltr; unicode-bidi: isolate; }
 @media (max-width: 600px) { body { font-size: 15px; } main { padding: 8px; }
   section { padding: 10px; } th, td { padding: 4px 6px; } }
 """
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData, words: Language = ENGLISH) -> str:
+    """The report as one HTML document; every text from the store or the words is escaped."""
     report = data.metrics
     store = report.store
-    as_of_local = report.request.as_of.astimezone(store.zone)
+    calendar = report.request.calendar
+    meta = words.meta(
+        as_of=words.moment(report.request.as_of, store.zone),
+        zone=store.timezone,
+        current=words.period(report.current.period, calendar),
+        previous=words.period(report.previous.period, calendar),
+        currency=words.currency(store.currency),
+        statuses=words.comma.join(words.status(s) for s in report.request.statuses),
+    )
+    title = f"{words.text('title')}: {store.name}"
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{words.code}" dir="{words.direction}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Retention report — {escape(store.name)}</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<header>",
-        f"<h1>Retention report: {escape(store.name)}</h1>",
-        f'<p class="meta">As of {as_of_local:%Y-%m-%d %H:%M} ({escape(store.timezone)}) · '
-        f"{escape(report.current.period.label)} compared with "
-        f"{escape(report.previous.period.label)} · {escape(store.currency)} · "
-        f"counted statuses: {escape(', '.join(report.request.statuses))}</p>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">{escape(meta)}</p>',
         "</header>",
-        _headline_section(report),
-        _budget_section(report),
-        _trend_section(report),
-        _cohort_section(data.cohorts),
-        _rfm_section(data.rfm, report),
-        _loyalty_section(report),
-        '<footer class="note"><p>Definitions: docs/metrics.md of Bazgasht. Rates whose '
-        "denominator is zero are shown as —. Generated "
-        f"{data.generated_at.astimezone(store.zone):%Y-%m-%d %H:%M}.</p></footer>",
+        _headline_section(report, words),
+        _budget_section(report, words),
+        _trend_section(report, words),
+        _cohort_section(data.cohorts, words),
+        _rfm_section(data.rfm, report, words),
+        _loyalty_section(report, words),
+        f'<footer class="note"><p>'
+        f"{escape(words.footer(words.moment(data.generated_at, store.zone)))}</p></footer>",
         "</main></body></html>",
     ]
     return "\n".join(parts)
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
+def _cell(text: str, words: Language, *, number: bool) -> str:
+    """A table cell; in a right-to-left report numbers (signs, changes) keep left-to-right."""
+    shown = escape(text)
+    if number and words.direction == "rtl":
+        shown = f'<bdi dir="ltr">{shown}</bdi>'
+    return f"<td>{shown}</td>"
+
+
+def _table(head: list[str], rows: list[list[str]], words: Language = ENGLISH) -> str:
+    """A table whose first column is a label and the others numbers (or, for the last column
+    of some tables, text: ``text_columns`` counts them from the end)."""
+    return _text_table(head, rows, words, text_columns=0)
+
+
+def _text_table(
+    head: list[str], rows: list[list[str]], words: Language, *, text_columns: int
+) -> str:
     thead = "".join(f"<th>{escape(h)}</th>" for h in head)
+    width = len(head)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(
+            _cell(cell, words, number=0 < n < width - text_columns) for n, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
     )
     table = f"<table><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
     return f'<div class="scroll">{table}</div>'
 
 
-def _headline_section(report: MetricsReport) -> str:
+def _money(words: Language, value: Number | None, store: StoreInfo) -> str:
+    return words.amount(format_money(value, store.currency, store.decimals), store.currency)
+
+
+def _headline_section(report: MetricsReport, words: Language) -> str:
     store = report.store
     m = report.current.metrics
+    calendar = report.request.calendar
     cards = [
-        ("Revenue", format_money(m.revenue, store.currency, store.decimals)),
-        ("Orders", format_number(m.orders)),
-        ("Customers", format_number(m.customers)),
-        ("Repeat purchase rate", format_percent(m.repeat_purchase_rate)),
-        ("AOV", format_money(m.aov, store.currency, store.decimals)),
-        ("CLV", format_money(m.clv, store.currency, store.decimals)),
+        (words.text("revenue"), _money(words, m.revenue, store)),
+        (words.text("orders"), words.number(format_number(m.orders))),
+        (words.text("customers"), words.number(format_number(m.customers))),
+        (words.text("repeat_purchase_rate"), words.number(format_percent(m.repeat_purchase_rate))),
+        (words.text("aov"), _money(words, m.aov, store)),
+        (words.text("clv"), _money(words, m.clv, store)),
     ]
     card_html = "".join(
         f'<div class="card"><div class="k">{escape(k)}</div><div class="v">{escape(v)}</div></div>'
         for k, v in cards
     )
-    rows = [list(row) for row in headline_rows(report, currency=True)]
-    head = ["Metric", report.current.period.label, report.previous.period.label, "Change"]
+    kinds = {row.key: row.kind for row in METRIC_ROWS}
+    rows = []
+    for key, label, now, before, change in headline_cells(report, currency=True):
+        if kinds[key] == "money":
+            now, before = words.amount(now, store.currency), words.amount(before, store.currency)
+        else:
+            now, before = words.number(now), words.number(before)
+        rows.append([words.metric(key, label), now, before, words.number(change)])
+    head = [
+        words.text("metric"),
+        words.period(report.current.period, calendar),
+        words.period(report.previous.period, calendar),
+        words.text("change"),
+    ]
     return (
-        '<section id="headline"><h2>Headline metrics</h2>'
-        f'<div class="cards">{card_html}</div>{_table(head, rows)}</section>'
+        f'<section id="headline"><h2>{escape(words.text("headline"))}</h2>'
+        f'<div class="cards">{card_html}</div>{_table(head, rows, words)}</section>'
     )
 
 
-def _budget_section(report: MetricsReport) -> str:
+def _budget_section(report: MetricsReport, words: Language) -> str:
     advice = report.budget
-    split = f"<p>{escape(advice.split_note)}.</p>" if advice.split_note else ""
+    note = words.split_note(advice)
+    split = f"<p>{escape(note)}.</p>" if note else ""
     return (
-        '<section id="budget"><h2>Budget advice</h2>'
-        f'<p class="advice"><strong>{escape(_span(advice.band.acquisition))} acquisition · '
-        f"{escape(_span(advice.band.retention))} retention</strong></p>"
-        f"<p>Why: {escape(advice.reason)}.</p>{split}</section>"
+        f'<section id="budget"><h2>{escape(words.text("budget"))}</h2>'
+        f'<p class="advice"><strong>{escape(words.span(advice.band.acquisition))} '
+        f"{escape(words.text('acquisition'))} · "
+        f"{escape(words.span(advice.band.retention))} {escape(words.text('retention'))}"
+        "</strong></p>"
+        f"<p>{escape(words.text('why'))}: {escape(words.budget_reason(advice))}.</p>{split}"
+        "</section>"
     )
 
 
-def _span(bounds: tuple[int, int]) -> str:
-    low, high = bounds
-    return f"{low} %" if low == high else f"{low}–{high} %"
-
-
-def _trend_section(report: MetricsReport) -> str:
+def _trend_section(report: MetricsReport, words: Language) -> str:
     trend = report.trend
     store = report.store
+    calendar = report.request.calendar
+    heading = f'<section id="trends"><h2>{escape(words.text("trends"))}</h2>'
     if not any(r.counts.orders for r in trend):
-        return '<section id="trends"><h2>Monthly trends</h2><p>No orders yet.</p></section>'
-    keys = [r.period.key for r in trend]
+        return f"{heading}<p>{escape(words.text('no_orders'))}</p></section>"
+    ticks = [words.tick(r.period, calendar) for r in trend]
     charts = [
-        _bar_chart("Orders per month", keys, [r.metrics.orders for r in trend], _BLUE),
+        _bar_chart(words.text("chart_orders"), ticks, [r.metrics.orders for r in trend], _BLUE,
+                   words=words),
         _bar_chart(
-            "Customers per month (new in green)",
-            keys,
+            words.text("chart_customers"),
+            ticks,
             [r.metrics.customers for r in trend],
             _BLUE,
             overlay=[r.metrics.new_customers for r in trend],
+            words=words,
         ),
         _line_chart(
-            "Repeat purchase rate (%)",
-            keys,
+            words.text("chart_repeat"),
+            ticks,
             [_pct(r.metrics.repeat_purchase_rate) for r in trend],
+            words=words,
         ),
         _line_chart(
-            f"Average order value ({store.currency})",
-            keys,
+            words.text("chart_aov", currency=words.currency(store.currency)),
+            ticks,
             [None if r.metrics.aov is None else float(r.metrics.aov) for r in trend],
+            words=words,
         ),
-    ]
+    ]  # fmt: skip
     rows = [
         [
-            r.period.label,
-            format_number(r.metrics.orders),
-            format_number(r.metrics.customers),
-            format_number(r.metrics.new_customers),
-            format_percent(r.metrics.repeat_purchase_rate),
-            format_money(r.metrics.aov, store.currency, store.decimals),
-            format_money(r.metrics.revenue, store.currency, store.decimals),
+            words.period(r.period, calendar),
+            words.number(format_number(r.metrics.orders)),
+            words.number(format_number(r.metrics.customers)),
+            words.number(format_number(r.metrics.new_customers)),
+            words.number(format_percent(r.metrics.repeat_purchase_rate)),
+            _money(words, r.metrics.aov, store),
+            _money(words, r.metrics.revenue, store),
         ]
         for r in reversed(trend)
     ]
-    table = _table(["Month", "Orders", "Customers", "New", "Repeat rate", "AOV", "Revenue"], rows)
+    head = [words.text(k) for k in ("month", "orders", "customers", "new", "repeat", "aov",
+                                    "revenue")]  # fmt: skip
     images = "".join(_img(png, alt) for png, alt in charts)
-    return f'<section id="trends"><h2>Monthly trends</h2>{images}{table}</section>'
+    return f"{heading}{images}{_table(head, rows, words)}</section>"
 
 
-def _cohort_section(table: CohortTable) -> str:
+def _cohort_section(table: CohortTable, words: Language) -> str:
+    heading = f'<section id="cohorts"><h2>{escape(words.text("cohorts"))}</h2>'
     if not table.cohorts or all(c.size == 0 for c in table.cohorts):
-        return '<section id="cohorts"><h2>Cohort retention</h2><p>No cohorts yet.</p></section>'
-    png = _heatmap(table)
-    explain = (
-        '<p class="note">Each row is the customers whose first order fell in that month; '
-        "each column the share of them who ordered again k months later (month 0 is 100 %).</p>"
-    )
-    return (
-        '<section id="cohorts"><h2>Cohort retention</h2>'
-        f"{_img(png, 'Cohort retention heatmap')}{explain}</section>"
-    )
+        return f"{heading}<p>{escape(words.text('no_cohorts'))}</p></section>"
+    png = _heatmap(table, words)
+    explain = f'<p class="note">{escape(words.text("cohort_note"))}</p>'
+    return f"{heading}{_img(png, words.text('alt_cohorts'))}{explain}</section>"
 
 
-def _rfm_section(summary: RfmSummary, report: MetricsReport) -> str:
+def _rfm_section(summary: RfmSummary, report: MetricsReport, words: Language) -> str:
     store = report.store
-    png = _segments_chart(summary)
+    png = _segments_chart(summary, words)
     rows = [
         [
-            s.name,
-            format_number(s.customers),
-            format_percent(s.customer_share),
-            format_money(s.revenue, store.currency, store.decimals),
-            format_percent(s.revenue_share),
-            s.advice,
+            words.segment(s.name),
+            words.number(format_number(s.customers)),
+            words.number(format_percent(s.customer_share)),
+            _money(words, s.revenue, store),
+            words.number(format_percent(s.revenue_share)),
+            words.advice(s.name, s.advice),
         ]
         for s in summary.segments
     ]
-    table = _table(
-        ["Segment", "Customers", "Share", "Revenue", "Revenue share", "What to do"], rows
-    )
+    head = [words.text(k) for k in ("segment", "customers", "share", "revenue", "revenue_share",
+                                    "what_to_do")]  # fmt: skip
+    table = _text_table(head, rows, words, text_columns=1)
     return (
-        '<section id="rfm"><h2>Customer segments (RFM)</h2>'
-        f"{_img(png, 'RFM segment sizes')}{table}"
-        '<p class="note">Export a segment for a campaign: '
+        f'<section id="rfm"><h2>{escape(words.text("rfm"))}</h2>'
+        f"{_img(png, words.text('alt_segments'))}{table}"
+        f'<p class="note">{escape(words.text("export_note"))} '
         '<code>bazgasht rfm --segment "At risk" --export at-risk.csv</code></p></section>'
     )
 
 
-def _loyalty_section(report: MetricsReport) -> str:
+def _loyalty_section(report: MetricsReport, words: Language) -> str:
     figures = report.loyalty
     store = report.store
+    heading = f'<section id="loyalty"><h2>{escape(words.text("loyalty"))}</h2>'
     if figures is None:
-        body = "<p>The loyalty program has no ledger in this database yet.</p>"
-    else:
-        rows = [
-            ["Members", format_number(figures.members)],
-            ["Points issued", format_number(figures.points_issued)],
-            ["Points redeemed", format_number(figures.points_redeemed)],
-            ["Points expired", format_number(figures.points_expired)],
-            ["Points outstanding", format_number(figures.points_outstanding)],
-            ["Liability", format_money(figures.liability, store.currency, store.decimals)],
-            ["Redemption rate", format_percent(figures.redemption_rate)],
-            ["Repeat rate of members (12 months)", format_percent(figures.member_repeat_rate)],
-            [
-                "Repeat rate of non-members (12 months)",
-                format_percent(figures.non_member_repeat_rate),
-            ],
-        ]
-        body = _table(["Figure", "Value"], rows)
-    return f'<section id="loyalty"><h2>Loyalty program</h2>{body}</section>'
+        return f"{heading}<p>{escape(words.text('no_ledger'))}</p></section>"
+    values = {
+        "members": words.number(format_number(figures.members)),
+        "points_issued": words.number(format_number(figures.points_issued)),
+        "points_redeemed": words.number(format_number(figures.points_redeemed)),
+        "points_expired": words.number(format_number(figures.points_expired)),
+        "points_outstanding": words.number(format_number(figures.points_outstanding)),
+        "liability": _money(words, figures.liability, store),
+        "redemption_rate": words.number(format_percent(figures.redemption_rate)),
+        "member_repeat_rate": words.number(format_percent(figures.member_repeat_rate)),
+        "non_member_repeat_rate": words.number(format_percent(figures.non_member_repeat_rate)),
+    }
+    rows = [[words.LOYALTY[key], value] for key, value in values.items()]
+    body = _table([words.text("figure"), words.text("value")], rows, words)
+    return f"{heading}{body}</section>"
 
 
 # --- charts ----------------------------------------------------------------------------------
 
 
-def _pct(rate: Decimal | None) -> float | None:
+def _pct(rate: Number | None) -> float | None:
     return None if rate is None else float(rate * 100)
 
 
@@ -349,32 +404,57 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _ticks(ax: object, keys: list[str]) -> None:
+def _plain(text: str) -> str:
+    """Text for matplotlib, where ``$`` starts mathematics (a currency may carry one)."""
+    return text.replace("$", r"\$")
+
+
+def _numbers(axis: object, words: Language) -> None:
+    """Tick numbers of an axis in the report's digits."""
+    from matplotlib.axis import Axis
+    from matplotlib.ticker import FuncFormatter
+
+    assert isinstance(axis, Axis)
+    if words.direction == "rtl":
+        axis.set_major_formatter(FuncFormatter(lambda v, _: words.number(f"{v:,g}")))
+
+
+def _ticks(ax: object, keys: list[str], words: Language = ENGLISH) -> None:
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
     step = max(1, len(keys) // 8)
-    ax.set_xticks(range(0, len(keys), step), [keys[i] for i in range(0, len(keys), step)])
+    shown = [_plain(keys[i]) for i in range(0, len(keys), step)]
+    ax.set_xticks(range(0, len(keys), step), shown)
     ax.tick_params(axis="x", labelrotation=45, labelsize=9)
     ax.tick_params(axis="y", labelsize=9)
+    _numbers(ax.yaxis, words)
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
 
 
 def _bar_chart(
-    title: str, keys: list[str], values: list[int], color: str, overlay: list[int] | None = None
+    title: str,
+    keys: list[str],
+    values: list[int],
+    color: str,
+    overlay: list[int] | None = None,
+    *,
+    words: Language = ENGLISH,
 ) -> tuple[str, str]:
     fig = _figure(6, 3)
     ax = fig.add_subplot()
     ax.bar(range(len(keys)), values, color=color, alpha=0.8)
     if overlay is not None:
         ax.bar(range(len(keys)), overlay, color=_GREEN, alpha=0.9)
-    ax.set_title(title, fontsize=12)
-    _ticks(ax, keys)
+    ax.set_title(_plain(title), fontsize=12)
+    _ticks(ax, keys, words)
     return _png(fig), title
 
 
-def _line_chart(title: str, keys: list[str], values: list[float | None]) -> tuple[str, str]:
+def _line_chart(
+    title: str, keys: list[str], values: list[float | None], *, words: Language = ENGLISH
+) -> tuple[str, str]:
     fig = _figure(6, 3)
     ax = fig.add_subplot()
     xs = [i for i, v in enumerate(values) if v is not None]
@@ -382,12 +462,12 @@ def _line_chart(title: str, keys: list[str], values: list[float | None]) -> tupl
     ax.plot(xs, ys, marker="o", color=_BLUE, linewidth=2, markersize=3)
     ax.set_xlim(-0.5, len(keys) - 0.5)
     ax.set_ylim(bottom=0)
-    ax.set_title(title, fontsize=12)
-    _ticks(ax, keys)
+    ax.set_title(_plain(title), fontsize=12)
+    _ticks(ax, keys, words)
     return _png(fig), title
 
 
-def _heatmap(table: CohortTable) -> str:
+def _heatmap(table: CohortTable, words: Language = ENGLISH) -> str:
     import numpy as np
 
     width = table.width
@@ -407,20 +487,32 @@ def _heatmap(table: CohortTable) -> str:
                 ax.text(
                     col,
                     row,
-                    f"{value:.0f}",
+                    words.number(f"{value:.0f}"),
                     ha="center",
                     va="center",
                     fontsize=7,
                     color="white" if light else "black",
                 )
-    ax.set_yticks(
-        range(len(table.cohorts)), [f"{c.label} ({c.size:,})" for c in table.cohorts], fontsize=8
-    )
-    ax.set_xticks(range(width), [str(k) for k in range(width)], fontsize=8)
-    ax.set_xlabel("months since the first order")
-    ax.set_title("Share of each month's new customers ordering k months later (%)", fontsize=11)
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    calendar = table.calendar
+    labels = [
+        _plain(f"{words.tick(_month_of(c), calendar)} ({words.number(format_number(c.size))})")
+        for c in table.cohorts
+    ]
+    ax.set_yticks(range(len(table.cohorts)), labels, fontsize=8)
+    ax.set_xticks(range(width), [words.number(str(k)) for k in range(width)], fontsize=8)
+    ax.set_xlabel(words.text("heatmap_x"))
+    ax.set_title(words.text("heatmap_title"), fontsize=11)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
+    _numbers(colorbar.ax.yaxis, words)
     return _png(fig)
+
+
+def _month_of(cohort: Cohort) -> Period:
+    """A cohort's month as a period (what the language names)."""
+    from datetime import UTC
+
+    moment = datetime(2000, 1, 1, tzinfo=UTC)  # only the key and label are read
+    return Period(moment, moment, date(2000, 1, 1), date(2000, 1, 1), cohort.key, cohort.label)
 
 
 def _second_max(grid: object) -> float:
@@ -433,20 +525,25 @@ def _second_max(grid: object) -> float:
     return float(finite.max()) if finite.size else 100.0
 
 
-def _segments_chart(summary: RfmSummary) -> str:
-    names = [s.name for s in summary.segments][::-1]
+def _segments_chart(summary: RfmSummary, words: Language = ENGLISH) -> str:
+    names = [words.segment(s.name) for s in summary.segments][::-1]
     sizes = [s.customers for s in summary.segments][::-1]
     shares = [s.revenue_share for s in summary.segments][::-1]
     fig = _figure(6.5, 4.2)
     ax = fig.add_subplot()
     bars = ax.barh(names, sizes, color=_BLUE, alpha=0.85)
     for bar, share in zip(bars, shares, strict=True):
-        label = "" if share is None else f" {format_percent(share, 0)} of revenue"
+        label = (
+            ""
+            if share is None
+            else " " + words.text("of_revenue", share=words.number(format_percent(share, 0)))
+        )
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)
-    ax.set_title("Customers per segment (with their share of revenue)", fontsize=11)
+    ax.set_title(words.text("segments_title"), fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(x=0.25)
     ax.tick_params(labelsize=9)
+    _numbers(ax.xaxis, words)
     return _png(fig)
 
 

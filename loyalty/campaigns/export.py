@@ -6,6 +6,11 @@ strings with the fields ``{first_name}``, ``{code}``, ``{amount}``, ``{expires}`
 ``{campaign}`` and ``{email}``; ``en`` and ``fa`` (Persian) are shipped. Amounts are in the
 store's currency format: ``15%``, ``5.00 USD``, ``150,000 تومان`` (zero decimals for toman
 and rial; Persian templates name those currencies in Persian).
+
+In Persian (``fa``) the *message* is written as a Persian reader expects it: the expiry as a
+Jalali date with the month's name (``۲۱ فروردین ۱۴۰۵``) and every number in Persian digits
+(``۱۵۰٬۰۰۰ تومان``, ``۱۵٪``); the code stays as the store knows it. The ``amount`` and
+``expires`` columns stay machine-readable (Latin digits, ISO date) for the sending tool.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import Engine
 
 from connector import ConfigError
 from loyalty.analytics.formatting import format_money
+from loyalty.analytics.language import jalali_date, persian_digits
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns.audiences import contacts
 from loyalty.campaigns.issue import Campaign, members
@@ -93,12 +99,14 @@ def export_rows(
         contact = who.get(m.identity)
         first = contact.first_name if contact else ""
         phone = contact.phone if contact else ""
-        expires = m.expires_at.astimezone(store.zone).date().isoformat()
+        local_day = m.expires_at.astimezone(store.zone).date()
+        expires = local_day.isoformat()
+        persian = language == "fa"
         message = template.format(
             first_name=first,
             code=m.code,
-            amount=amount,
-            expires=expires,
+            amount=persian_digits(amount) if persian else amount,
+            expires=jalali_date(local_day) if persian else expires,
             campaign=campaign.name,
             email=m.email,
         )
