@@ -4,10 +4,12 @@ The program: settings per store (``ProgramSettings``, resolved to a ``Program``)
 (``loyalty.rules``), the append-only ledger (``loyalty.ledger``), reconciliation
 (``reconcile``), redemption as WooCommerce coupons (``redeem``), the audit (``verify``) and
 the owner's reports (``loyalty.reports``). ``after_sync`` is what every ``sync`` runs at the
-end of a store. See docs/loyalty.md.
+end of a store. The ledger is a hash chain per store (``loyalty.chain``): ``verify`` reports
+entries changed, deleted or inserted outside Bazgasht as ``Tampering``. See docs/loyalty.md.
 """
 
 import loyalty._schema  # noqa: F401  # registers the loyalty tables on connector's metadata
+from loyalty.chain import Tampering
 from loyalty.ledger import Entry, LedgerConflict, grant
 from loyalty.program import load_program
 from loyalty.reconcile import ReconcileResult, reconcile
@@ -54,6 +56,7 @@ __all__ = [
     "RedeemError",
     "Redemption",
     "Summary",
+    "Tampering",
     "TopRow",
     "VerifyReport",
     "after_sync",

@@ -20,8 +20,9 @@ index range scan per period:
 
 Periods are passed as rows of a small derived table joined on ``x``, so the database walks
 the ``x`` index once per period instead of the whole table. Money stays in integer units
-(``connector._schema.Money``) until ``from_units``, and is summed with ``split_sum`` (exact
-past 2⁶³ units on SQLite too).
+(``connector._schema.Money``) until ``from_units``; each order's revenue is kept split in
+two (``rev_hi × 2³² + rev_lo``, ``loyalty._db.split_parts``) so that every sum of it is exact
+past 2⁶³ units, on SQLite too, at the cost of one more column to add up.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from connector import ConfigError
 from connector._models import CORE_ORDER_STATUSES
 from connector._schema import UTCDateTime, customers, orders, stores
-from loyalty._db import joined, split_sum
+from loyalty._db import joined, split_parts
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
 
@@ -294,17 +295,21 @@ def counted_orders(
         "partition_by": binary_collation(base.c.identity),
         "order_by": base.c.x,
     }
+    rev_hi, rev_lo = split_parts(base.c.rev)
     fill = select(
         base.c.identity,
         base.c.x,
-        base.c.rev,
+        rev_hi,
+        rev_lo,
         func.lag(base.c.x, 1, literal(NEVER_BEFORE, UTCDateTime)).over(**window),
         func.lead(base.c.x, 1, literal(NEVER_AFTER, UTCDateTime)).over(**window),
     )
     if conn.dialect.name == "postgresql":
         # Heap in time order: the period scans' heap fetches read neighbouring pages.
         fill = fill.order_by(base.c.x)
-    conn.execute(insert(table).from_select(["ident", "x", "rev", "prev_x", "next_x"], fill))
+    conn.execute(
+        insert(table).from_select(["ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"], fill)
+    )
     for index in _temp_indexes(table):
         index.create(conn)
     if conn.dialect.name == "postgresql":
@@ -328,7 +333,9 @@ def _temp_table(dialect: str) -> Table:
         MetaData(),
         Column("ident", ident_type, nullable=False),
         Column("x", UTCDateTime, nullable=False),  # created_at
-        Column("rev", BigInteger, nullable=False),  # Money units: total − refunded
+        # Money units, total − refunded, as rev_hi × 2³² + rev_lo (sums exact past 2⁶³).
+        Column("rev_hi", BigInteger, nullable=False),
+        Column("rev_lo", BigInteger, nullable=False),
         # The identity's previous and next counted order; a sentinel when there is none,
         # so every condition is a plain comparison the planner can use.
         Column("prev_x", UTCDateTime, nullable=False),
@@ -345,11 +352,12 @@ def _temp_indexes(table: Table) -> list[Index]:
             table.c.x,
             table.c.prev_x,
             table.c.next_x,
-            table.c.rev,
+            table.c.rev_hi,
+            table.c.rev_lo,
             table.c.ident,
         ),
         # Per-customer questions (RFM, activation, churn's look-back) read this one only.
-        Index(f"ix_{_TEMP_NAME}_ident", table.c.ident, table.c.x, table.c.rev),
+        Index(f"ix_{_TEMP_NAME}_ident", table.c.ident, table.c.x, table.c.rev_hi, table.c.rev_lo),
     ]
 
 
@@ -399,7 +407,8 @@ class CountedOrders:
             select(
                 p.c.idx,
                 func.count(),
-                *split_sum(t.c.rev, "rev"),
+                func.coalesce(func.sum(t.c.rev_hi), 0),
+                func.coalesce(func.sum(t.c.rev_lo), 0),
                 func.sum(case((first_in_p, 1), else_=0)),
                 func.sum(case((repeats_in_p, 1), else_=0)),
                 func.sum(case((t.c.prev_x == NEVER_BEFORE, 1), else_=0)),

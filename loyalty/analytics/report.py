@@ -495,7 +495,7 @@ def _heatmap(table: CohortTable, words: Language = ENGLISH) -> str:
                 )
     calendar = table.calendar
     labels = [
-        _plain(f"{words.tick(_month_of(c), calendar)} ({words.number(format_number(c.size))})")
+        _plain(f"{words.period(_month_of(c), calendar)} ({words.number(format_number(c.size))})")
         for c in table.cohorts
     ]
     ax.set_yticks(range(len(table.cohorts)), labels, fontsize=8)

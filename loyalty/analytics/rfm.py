@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 
 from connector._schema import UTCDateTime, customers, from_units, guests, orders
-from loyalty._db import joined, normalized, split_parts, split_sum
+from loyalty._db import joined, normalized, split_sum
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.queries import CountedOrders, epoch_seconds
 
@@ -157,8 +157,7 @@ def scored(counted: CountedOrders) -> Table:
 def _scoring(counted: CountedOrders) -> Select[Any]:
     t = counted.table
     as_of_seconds = int(counted.as_of.timestamp())
-    high, low = split_parts(t.c.rev)
-    m_hi, m_lo = normalized(func.sum(high), func.sum(low))
+    m_hi, m_lo = normalized(func.sum(t.c.rev_hi), func.sum(t.c.rev_lo))
     per = (
         select(
             t.c.ident,
