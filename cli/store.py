@@ -1,4 +1,4 @@
-"""``bazgasht store add|list|remove|check``: the stores Bazgasht mirrors."""
+"""``bazgasht store add|list|remove|check|repoint``: the stores Bazgasht mirrors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,8 @@ from connector import ConfigError
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
+from connector._identity import archive_store, verify_identity
+from connector._lock import store_lock
 
 app = new_app("Add, list, remove and check the stores Bazgasht mirrors.")
 
@@ -202,8 +205,12 @@ def check(
     creds = context.store(name).credentials(name, context.environ)
     with WooClient(creds) as client:
         report = check_store(client)
-    if report.facts is not None:
-        remember_facts(context.engine(), name, creds.url, report.facts)
+        if report.facts is not None:
+            engine = context.engine()
+            # The facts (currency, timezone…) belong to the shop mirrored under this name:
+            # another shop behind it must not overwrite them (raises StoreIdentityChanged).
+            verify_identity(engine, client, name)
+            remember_facts(engine, name, creds.url, report.facts)
     if output_format(fmt, as_json) is Format.JSON:
         data: dict[str, Any] = {
             "store": name,
@@ -228,6 +235,53 @@ def check(
     stdout_console().print(table)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("repoint")
+def repoint(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The store to point at another shop.")],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The new shop's address (default: the one in the config)."),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: start a fresh mirror for this name.")
+    ] = False,
+) -> None:
+    """Start a fresh mirror for a store now at another shop.
+
+    What was mirrored under NAME (orders, customers, loyalty ledger, runs) stays in the
+    database under NAME@archived-<time>, untouched; the next sync of NAME starts a new mirror
+    of the shop at URL. Use it when `sync` refuses because the shop changed. The new shop's
+    keys: `bazgasht store add NAME --url URL --key ck_…` (before or after).
+
+    \b
+    Example:
+      bazgasht store repoint myshop --url https://newshop.example --yes
+    """
+    context = app_context(ctx)
+    store = context.store(name)
+    if not yes:
+        raise ConfigError(
+            f"`store repoint {name}` starts a fresh mirror for {name!r} (the old data is kept "
+            "under an archive name); run it again with --yes to do it."
+        )
+    config = context.config.model_copy(deep=True)
+    if url is not None:
+        try:
+            store = store.model_copy(update={"url": shop_address(url)})
+        except ValueError as exc:
+            raise ConfigError(f"--url: {exc}") from None
+    engine = context.engine()
+    with store_lock(engine, name):  # no sync of this name meanwhile
+        archived = archive_store(engine, name, datetime.now(UTC))
+        config.stores[name] = store
+        save_config(context.config_path, config)
+    typer.echo(f"Store {name!r} now points at {store.url}.")
+    if archived:
+        typer.echo(f"Its previous mirror is kept, untouched, as {archived!r}.")
+    typer.echo(f"Next: {invocation()} sync --store {name}")
 
 
 #: WooCommerce makes keys as "ck_"/"cs_" and a 40-digit hexadecimal hash (wc_rand_hash).

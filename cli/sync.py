@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -32,6 +33,7 @@ from connector import BazgashtError, LockHeld
 from connector._check import check_store
 from connector._client import WooClient
 from connector._facts import remember_facts
+from connector._identity import verify_identity
 from connector._schema import orders, quarantine, stores, sync_runs
 from connector._sync import SyncResult, sync_store
 from loyalty import ProgramRun, after_sync
@@ -101,12 +103,20 @@ def sync(
     if quiet:
         quiet_logs(ctx)  # not even the plain-http warning: cron mails only real trouble
     context = app_context(ctx)
-    targets = context.pick_stores(names, all_stores)
-    engine = context.engine()
+    try:
+        targets = context.pick_stores(names, all_stores)
+        engine = context.engine()
+    except BazgashtError as exc:
+        if not as_json:
+            raise
+        # --format json always prints a summary, even when no store could be tried.
+        typer.echo(json.dumps({"stores": [], "error": str(exc)}, indent=2))
+        raise typer.Exit(exc.exit_code) from None
     show_progress = sys.stdout.isatty() and not quiet and not as_json
     summaries: list[dict[str, Any]] = []
     codes: set[int] = set()
     for name in targets:
+        # Whatever happens to one store, the others are synced and the summary printed.
         summary: dict[str, Any] = {"store": name}
         notes: list[str] = []
         try:
@@ -125,6 +135,14 @@ def sync(
             codes.add(exc.exit_code)
             if not as_json:
                 typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
+        except Exception as exc:  # a bug, or something nobody foresaw: still only this store
+            if context.debug:
+                traceback.print_exc()
+            message = _unexpected(name, exc)
+            summary |= {"outcome": "failed", "error": message}
+            codes.add(1)
+            if not as_json:
+                typer.echo(clean(f"error: {message}"), err=True)
         summaries.append(summary)
         if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
             typer.echo(_one_line(summary))
@@ -136,6 +154,17 @@ def sync(
         typer.echo(json.dumps({"stores": summaries}, indent=2))
     if exit_code:
         raise typer.Exit(exit_code)
+
+
+def _unexpected(name: str, exc: Exception) -> str:
+    """One line for an exception nobody raised on purpose (the traceback: --debug)."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 300 else text[:299] + "…"
+    return (
+        f"store {name!r}: unexpected {type(exc).__name__}"
+        + (f": {text}" if text else "")
+        + " (run with --debug for the traceback, and please report it)"
+    )
 
 
 @dataclass(frozen=True)
@@ -160,9 +189,11 @@ def _sync_one(
                 select(stores.c.wc_version).where(stores.c.name == name)
             ).scalar()
         if known_version is None:
-            # First contact: learn currency, decimals and timezone (metrics need them).
+            # First contact: learn currency, decimals and timezone (metrics need them) — of
+            # the shop mirrored under this name only (raises StoreIdentityChanged otherwise).
             report = check_store(client)
             if report.facts is not None:
+                verify_identity(engine, client, name)
                 remember_facts(engine, name, creds.url, report.facts)
         mirrored = _mirror(engine, client, name, creds.url, full, concurrency, progress)
         # SPEC §4: the ledger follows the mirror at the end of every sync of the store.

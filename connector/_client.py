@@ -7,8 +7,10 @@ translation of everything that can go wrong into the exceptions of ``connector._
   ``woocommerce`` package's ``OAuth`` and sent as is; the secret itself never leaves.
   Every attempt, retries included, gets a fresh timestamp and nonce.
 * Retries live in one loop (``WooClient._send``): connection errors, timeouts, bodies cut by
-  the network, 429 and 500/502/503/504, with capped exponential backoff, jitter and
-  ``Retry-After``. Everything else fails at once.
+  the network, 429 and 500/502/503/504, and a 2xx whose body is not what was asked for (an
+  HTML login page, JSON cut short or undecodable, the wrong content type, an object where a
+  list was expected) — with capped exponential backoff, jitter and ``Retry-After``. Other 4xx
+  and redirects fail at once.
 * ``_interpret_response`` is the one place where status, headers and body become a result or
   an exception. See docs/connector.md for what the shop owner should do about each.
 """
@@ -59,7 +61,8 @@ log = logging.getLogger("bazgasht.connector")
 
 USER_AGENT = "Bazgasht/0.1"
 API_PREFIX = "wp-json/wc/v3/"
-#: Statuses worth another attempt; every other 4xx/5xx fails at once.
+#: Statuses worth another attempt; every other 4xx/5xx fails at once. (A 2xx whose body is
+#: not the JSON asked for is retried too: see ``WooClient._send``.)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: We never wait longer than this for one retry. A store asking for more (WordPress'
 #: maintenance mode says 600 s) gets no early retry: the run gives up and the next one tries.
@@ -641,20 +644,12 @@ class WooClient:
         return self._call("GET", path, params)[0]
 
     def get_page(self, path: str, params: Mapping[str, str | int]) -> Page:
-        """One page of a list endpoint; the body must be a JSON list.
+        """One page of a list endpoint; the body must be a JSON list (else, after the
+        retries, ``InvalidResponseError``).
 
         A page past the end is ``[]`` with totals 0: returned as is.
         """
-        body, headers, url = self._call("GET", path, params)
-        if not isinstance(body, list):
-            shape = (
-                f"an object with keys {sorted(body)[:5]}"
-                if isinstance(body, dict)
-                else (f"a JSON {type(body).__name__}")
-            )
-            raise InvalidResponseError(
-                f"expected a list of records, got {shape}", store=self.store, url=url, status=200
-            )
+        body, headers, _ = self._call("GET", path, params, expect_list=True)
         return Page(
             items=body,
             total=_int_header(headers, "X-WP-Total"),
@@ -717,11 +712,13 @@ class WooClient:
         path: str,
         params: Mapping[str, str | int] | None,
         json: Mapping[str, Any] | None = None,
+        *,
+        expect_list: bool = False,
     ) -> tuple[Any, Mapping[str, str], str]:
         if "://" in path or path.startswith("//") or ".." in path.split("/"):
             raise ValueError(f"path must be relative to /wp-json/wc/v3/: {path!r}")
         url = self._api_base + quote(path.lstrip("/"), safe="/")
-        return self._send(method, url, params or {}, json)
+        return self._send(method, url, params or {}, json, expect_list=expect_list)
 
     def _scrub(self, text: str) -> str:
         text = _SECRET_PARAM_IN_TEXT.sub(r"\1***", text)
@@ -764,8 +761,12 @@ class WooClient:
         json: Mapping[str, Any] | None,
         *,
         authenticate: bool = True,
+        expect_list: bool = False,
     ) -> tuple[Any, Mapping[str, str], str]:
-        """Send with retries; return (decoded JSON, headers, redacted URL) or raise."""
+        """Send with retries; return (decoded JSON, headers, redacted URL) or raise.
+
+        ``expect_list``: a 2xx whose JSON is not a list is a wrong answer too (retried).
+        """
         headers = dict(self._headers)
         data: bytes | None = None
         if json is not None:
@@ -806,12 +807,16 @@ class WooClient:
                 error, retryable = _exception_error(ctx, exc, self._timeout)
             retry_after: float | None = None
             if response is not None:
+                status_code = response.status_code
                 try:
-                    body = _interpret_response(
-                        ctx, response.status_code, response.headers, response.content
-                    )
+                    body = _interpret_response(ctx, status_code, response.headers, response.content)
+                    if expect_list:
+                        _require_list(ctx, body, status_code)
                 except StoreError as mapped:
-                    error, retryable = mapped, response.status_code in RETRY_STATUSES
+                    # A 2xx with the wrong body is what caches, security plugins and cut
+                    # connections produce for a moment: worth another attempt, like a 503.
+                    retryable = status_code in RETRY_STATUSES or 200 <= status_code < 300
+                    error = mapped
                     retry_after = _retry_after(response.headers, datetime.now(UTC))
                 else:
                     return body, response.headers, shown
@@ -842,6 +847,23 @@ class WooClient:
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _require_list(ctx: _Context, body: Any, status: int) -> None:
+    """A list endpoint answered: its JSON must be a list of records."""
+    if isinstance(body, list):
+        return
+    shape = (
+        f"an object with keys {sorted(body)[:5]}"
+        if isinstance(body, dict)
+        else f"a JSON {type(body).__name__}"
+    )
+    raise InvalidResponseError(
+        ctx.scrub(f"expected a list of records, got {shape}"),
+        store=ctx.store,
+        url=ctx.url,
+        status=status,
+    )
 
 
 def _param(value: object) -> str:

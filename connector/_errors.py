@@ -3,6 +3,9 @@
     BazgashtError                  root of every error the product raises on purpose
     ├── ConfigError                the user's configuration is wrong (exit 2)
     ├── LockHeld                   another run holds this store's sync lock (exit 75)
+    ├── IncompleteScan             the store's listing contradicted itself: nothing marked
+    │                              deleted, the run failed (what was read is stored)
+    ├── StoreIdentityChanged       another shop answers behind a known store name: refused
     └── StoreError                 talking to one store failed; names the store and URL
         ├── AuthError              401/403: wrong key or secret, missing permission
         ├── NotFoundError          404: no such resource, or no WooCommerce REST API at this URL
@@ -53,6 +56,16 @@ class LockHeld(BazgashtError):
     """Another process (maybe on another host) is syncing this store right now."""
 
     exit_code = 75
+
+
+class IncompleteScan(BazgashtError):
+    """A listing answered inconsistently (short or empty pages against ``X-WP-Total``, ids
+    out of order…). What was read is stored; a full scan marks nothing deleted; the run is
+    recorded as failed and the next run tries again."""
+
+
+class StoreIdentityChanged(BazgashtError):
+    """The shop behind a store name is not the one its mirror holds; nothing was written."""
 
 
 class StoreError(BazgashtError):
@@ -130,6 +143,7 @@ __all__ = [
     "BadRequestError",
     "BazgashtError",
     "ConfigError",
+    "IncompleteScan",
     "InvalidResponseError",
     "LockHeld",
     "NetworkError",
@@ -137,6 +151,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "StoreError",
+    "StoreIdentityChanged",
     "TransientError",
     "redact_url",
 ]

@@ -3,6 +3,12 @@
 They parse once, at the boundary: money becomes ``Decimal`` (never ``float``), dates become
 aware UTC datetimes taken from the ``*_gmt`` fields, e-mails are normalized. A payload that
 fails here is quarantined by the sync, not stored half-understood.
+
+The models the sync mirrors (``Order``, ``Customer`` and their parts) are *strict* (an id is
+a JSON integer, a name a JSON string: nothing is coerced) and check every stored field against
+the limits of both databases (``connector._schema``): integer ranges, text lengths, money with
+at most ``MONEY_SCALE`` decimals, and text PostgreSQL can store (no NUL character, no lone
+surrogate). So a record that validates can always be written, exactly as the store sent it.
 """
 
 from __future__ import annotations
@@ -10,9 +16,30 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from connector._schema import (
+    BIGINT_MAX,
+    COUPON_CODE_LENGTH,
+    CURRENCY_LENGTH,
+    EMAIL_LENGTH,
+    FREE_TEXT_MAX,
+    INTEGER_MAX,
+    MONEY_SCALE,
+    ORDER_NUMBER_LENGTH,
+    ROLE_LENGTH,
+)
 
 ZERO = Decimal(0)
 
@@ -35,7 +62,9 @@ _STATUS_SLUG = re.compile(r"^[a-z0-9_-]{1,20}$")
 _DECIMAL_STRING = re.compile(r"^-?\d+(\.\d+)?$")
 
 #: Amounts at or beyond this are not believable for one order (10^14 rial is ~ all of Iran's M2).
+#: It also keeps every amount, in units of 10^-MONEY_SCALE, far inside a BIGINT.
 MAX_AMOUNT = Decimal(10) ** 14
+_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
 #: WooCommerce did not exist before this; earlier dates are corruption, not history.
 EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 #: Expiry dates may lie in the future, but not in another century.
@@ -52,21 +81,31 @@ def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut short: error messages end up in logs and the quarantine."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _parse_money(value: Any) -> Decimal:
     """WooCommerce's decimal strings ("162.00", "935000", "5"); integers are fine too."""
     if isinstance(value, bool | float):
         raise ValueError("money must be a decimal string, not a binary float")
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str) and _DECIMAL_STRING.match(value.strip()):
+        amount = Decimal(value)
+    elif isinstance(value, str) and _DECIMAL_STRING.match(value.strip()):
         try:
             amount = Decimal(value.strip())
         except InvalidOperation as exc:  # pragma: no cover - the regex already vouched for it
-            raise ValueError(f"not a decimal amount: {value!r}") from exc
-        if abs(amount) >= MAX_AMOUNT:
-            raise ValueError(f"absurd amount: {value!r}")
-        return amount
-    raise ValueError(f"not a decimal amount: {value!r}")
+            raise ValueError(f"not a decimal amount: {_shown(value)}") from exc
+    else:
+        raise ValueError(f"not a decimal amount: {_shown(value)}")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"absurd amount: {_shown(value)}")
+    if amount * _MONEY_FACTOR != (amount * _MONEY_FACTOR).to_integral_value():
+        # "1.230000" is fine (it is 1.23); "1.23456" cannot be kept exactly.
+        raise ValueError(f"more than {MONEY_SCALE} decimals: {_shown(value)}")
+    return amount
 
 
 def _parse_gmt_any(value: Any) -> datetime | None:
@@ -74,14 +113,14 @@ def _parse_gmt_any(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise ValueError(f"not a date: {value!r}")
+        raise ValueError(f"not a date: {_shown(value)}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"not a date: {value!r}") from exc
+        raise ValueError(f"not a date: {_shown(value)}") from exc
     parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     if parsed < EARLIEST_DATE or parsed > LATEST_DATE:
-        raise ValueError(f"absurd date: {value!r}")
+        raise ValueError(f"absurd date: {_shown(value)}")
     return parsed
 
 
@@ -90,8 +129,29 @@ def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
     parsed = _parse_gmt_any(value)
     now = (info.context or {}).get("now") or datetime.now(UTC)
     if parsed is not None and parsed > now + timedelta(days=2):
-        raise ValueError(f"absurd date: {value!r}")
+        raise ValueError(f"absurd date: {_shown(value)}")
     return parsed
+
+
+def storable(text: str) -> str:
+    """``text`` if both databases can store it exactly; raise ``ValueError`` otherwise."""
+    if "\x00" in text:
+        raise ValueError("text with a NUL character (PostgreSQL cannot store it)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text with a lone surrogate (not valid Unicode)") from None
+    return text
+
+
+def _at_most(limit: int) -> AfterValidator:
+    def check(text: str) -> str:
+        storable(text)
+        if len(text) > limit:
+            raise ValueError(f"text of {len(text)} characters (at most {limit} are kept)")
+        return text
+
+    return AfterValidator(check)
 
 
 Money = Annotated[Decimal, BeforeValidator(_parse_money)]
@@ -99,6 +159,14 @@ UtcDatetime = Annotated[datetime, BeforeValidator(_parse_gmt)]
 OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_parse_gmt)]
 #: An instant that may lie in the future (a coupon's expiry): only the sanity bounds apply.
 OptionalFutureUtcDatetime = Annotated[datetime | None, BeforeValidator(_parse_gmt_any)]
+#: Text a shopper typed (names, phones, line-item names): TEXT columns, capped.
+FreeText = Annotated[str, _at_most(FREE_TEXT_MAX)]
+#: Text that is not stored as such (it is normalized first, or only read), but must be sane.
+StorableText = Annotated[str, AfterValidator(storable)]
+#: A positive database id (BIGINT).
+Id = Annotated[int, Field(gt=0, le=BIGINT_MAX)]
+#: An id where 0 means "none" (a guest's customer id, a deleted product).
+OptionalId = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
 
 
 class _Resource(BaseModel):
@@ -106,43 +174,64 @@ class _Resource(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Address(_Resource):
-    first_name: str = ""
-    last_name: str = ""
-    email: str | None = ""
-    phone: str = ""
+class _Mirrored(_Resource):
+    """A resource the sync stores: strict types, nothing coerced (``"12"`` is not an id)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
-class LineItem(_Resource):
-    id: int
-    product_id: int = 0
-    variation_id: int = 0
-    name: str = ""
-    quantity: int
+class Address(_Mirrored):
+    first_name: FreeText = ""
+    last_name: FreeText = ""
+    email: StorableText | None = ""
+    phone: FreeText = ""
+
+
+class LineItem(_Mirrored):
+    id: Id
+    product_id: OptionalId = 0
+    variation_id: OptionalId = 0
+    name: FreeText = ""
+    #: Negative in a refund's line items (what was taken back).
+    quantity: int = Field(ge=-INTEGER_MAX, le=INTEGER_MAX)
     subtotal: Money
     # ``price`` is a JSON number in WooCommerce's answer: never read money from it.
     total: Money
 
 
-class CouponLine(_Resource):
-    id: int
-    code: str
+class OrderLineItem(LineItem):
+    """A line of an order: what was sold, so never a negative quantity."""
+
+    quantity: int = Field(ge=0, le=INTEGER_MAX)
+
+
+class CouponLine(_Mirrored):
+    id: Id
+    code: StorableText
     discount: Money  # unpadded ("5" where discount_total is "5.00"): exact all the same
 
 
-class RefundRef(_Resource):
+class RefundRef(_Mirrored):
     """A refund as embedded in an order: ``total`` arrives negative."""
 
-    id: int
+    id: Id
     reason: str = ""
     total: Money
 
+    @field_validator("total")
+    @classmethod
+    def _negative(cls, value: Decimal) -> Decimal:
+        # Taken as it came, a positive refund would *raise* what the order counts for.
+        if value > 0:
+            raise ValueError(f"an embedded refund's total must be negative, got {value}")
+        return value
 
-class Order(_Resource):
-    id: int = Field(gt=0)
-    number: str = ""
+
+class Order(_Mirrored):
+    id: Id
+    number: Annotated[str, _at_most(ORDER_NUMBER_LENGTH)] = ""
     status: str
-    currency: str
+    currency: Annotated[str, _at_most(CURRENCY_LENGTH)]
     date_created_gmt: UtcDatetime
     date_modified_gmt: UtcDatetime
     date_paid_gmt: OptionalUtcDatetime = None
@@ -151,9 +240,9 @@ class Order(_Resource):
     total_tax: Money = ZERO
     shipping_total: Money = ZERO
     discount_total: Money = ZERO
-    customer_id: int = Field(ge=0)
+    customer_id: OptionalId
     billing: Address = Address()
-    line_items: list[LineItem] = []
+    line_items: list[OrderLineItem] = []
     coupon_lines: list[CouponLine] = []
     refunds: list[RefundRef] = []
 
@@ -161,7 +250,7 @@ class Order(_Resource):
     @classmethod
     def _known_status_shape(cls, value: str) -> str:
         if not _STATUS_SLUG.match(value):
-            raise ValueError(f"unknown order status: {value!r}")
+            raise ValueError(f"unknown order status: {_shown(value)}")
         return value
 
     @field_validator("total")
@@ -170,6 +259,23 @@ class Order(_Resource):
         if value < 0:
             raise ValueError(f"negative order total: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _fits_the_mirror(self) -> Self:
+        """What the sync derives from the order must fit its columns too."""
+        if len(self.billing_email) > EMAIL_LENGTH:
+            raise ValueError(f"billing e-mail longer than {EMAIL_LENGTH} characters")
+        if self.refunded_total >= MAX_AMOUNT:
+            raise ValueError(f"absurd refunded total: {self.refunded_total}")
+        discounts: dict[str, Decimal] = {}
+        for line in self.coupon_lines:
+            code = line.code.lower()
+            if len(code) > COUPON_CODE_LENGTH:
+                raise ValueError(f"coupon code of {len(code)} characters")
+            discounts[code] = discounts.get(code, ZERO) + line.discount
+            if abs(discounts[code]) >= MAX_AMOUNT:
+                raise ValueError(f"absurd discount for coupon {_shown(code)}")
+        return self
 
     @property
     def refunded_total(self) -> Decimal:
@@ -203,17 +309,23 @@ class Refund(_Resource):
         return value
 
 
-class Customer(_Resource):
-    id: int = Field(gt=0)
-    email: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    role: str = "customer"
+class Customer(_Mirrored):
+    id: Id
+    email: StorableText = ""
+    first_name: FreeText = ""
+    last_name: FreeText = ""
+    role: Annotated[str, _at_most(ROLE_LENGTH)] = "customer"
     username: str = ""
     date_created_gmt: UtcDatetime
     date_modified_gmt: OptionalUtcDatetime = None
     is_paying_customer: bool = False
     billing: Address = Address()
+
+    @model_validator(mode="after")
+    def _fits_the_mirror(self) -> Self:
+        if len(self.email_normalized) > EMAIL_LENGTH:
+            raise ValueError(f"e-mail longer than {EMAIL_LENGTH} characters")
+        return self
 
     @property
     def email_normalized(self) -> str:
@@ -248,7 +360,9 @@ __all__ = [
     "D",
     "LineItem",
     "Order",
+    "OrderLineItem",
     "Refund",
     "RefundRef",
     "normalize_email",
+    "storable",
 ]

@@ -38,6 +38,22 @@ from sqlalchemy.types import TypeDecorator
 MONEY_SCALE = 4
 _MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
 
+# The limits a value must respect to be stored on both databases. ``connector._models`` checks
+# every mirrored field against them before anything is written (a record that does not fit is
+# quarantined, see docs/sync.md).
+#: BIGINT (ids, money units) and INTEGER (quantities) on PostgreSQL; SQLite's INTEGER is 64-bit.
+BIGINT_MAX = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
+EMAIL_LENGTH = 320  # RFC 5321's limit, and the width of WooCommerce's own address column
+ORDER_NUMBER_LENGTH = 64
+CURRENCY_LENGTH = 10
+ORDER_STATUS_LENGTH = 20  # WordPress post status slugs
+ROLE_LENGTH = 60
+COUPON_CODE_LENGTH = 200  # part of a primary key and an index: kept bounded
+#: Free text typed by shoppers or shop managers (names, phones, line-item names) is TEXT, so a
+#: long real value is stored exactly; beyond this many characters a record is quarantined.
+FREE_TEXT_MAX = 2000
+
 
 class Money(TypeDecorator[Decimal]):
     """An exact amount, stored as BIGINT units of 10^-4."""
@@ -110,6 +126,12 @@ stores = Table(
     # False: the store ignores `modified_after` (WooCommerce < 5.8), so every sync is full.
     Column("supports_modified_after", Boolean),
     Column("created_at", UTCDateTime, nullable=False),
+    # The store's identity, learned on first contact (connector/_identity.py): WordPress' home
+    # address and the lowest order id with its random ``order_key``. A sync refuses to mirror
+    # a shop whose anchor order has another key: that is another shop behind the same name.
+    Column("site_home", String(500)),
+    Column("anchor_order_id", BigInteger),
+    Column("anchor_order_key", String(100)),
 )
 
 customers = Table(
@@ -117,11 +139,11 @@ customers = Table(
     metadata,
     _store_fk(),
     Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("email", String(320), nullable=False),  # normalized: trimmed, lower-case
-    Column("first_name", String(200), nullable=False),
-    Column("last_name", String(200), nullable=False),
-    Column("phone", String(100), nullable=False),
-    Column("role", String(60), nullable=False),
+    Column("email", String(EMAIL_LENGTH), nullable=False),  # normalized: trimmed, lower-case
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("phone", Text, nullable=False),
+    Column("role", String(ROLE_LENGTH), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime),
     Column("is_paying_customer", Boolean, nullable=False),
@@ -135,10 +157,10 @@ guests = Table(
     "guests",
     metadata,
     _store_fk(),
-    Column("email", String(320), primary_key=True),  # normalized billing e-mail
-    Column("first_name", String(200), nullable=False),
-    Column("last_name", String(200), nullable=False),
-    Column("phone", String(100), nullable=False),
+    Column("email", String(EMAIL_LENGTH), primary_key=True),  # normalized billing e-mail
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("phone", Text, nullable=False),
     # The details above come from the latest order (by creation, then id) that used the e-mail.
     Column("latest_order_created_at", UTCDateTime, nullable=False),
     Column("latest_order_id", BigInteger, nullable=False),
@@ -149,9 +171,9 @@ orders = Table(
     metadata,
     _store_fk(),
     Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("number", String(64), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("currency", String(10), nullable=False),
+    Column("number", String(ORDER_NUMBER_LENGTH), nullable=False),
+    Column("status", String(ORDER_STATUS_LENGTH), nullable=False),
+    Column("currency", String(CURRENCY_LENGTH), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Column("paid_at", UTCDateTime),
@@ -162,10 +184,10 @@ orders = Table(
     Column("discount_total", Money, nullable=False),
     Column("refunded_total", Money, nullable=False),  # positive sum of the refunds
     Column("customer_id", BigInteger, nullable=False),  # 0 for guests
-    Column("billing_email", String(320), nullable=False),  # normalized; '' when none
-    Column("billing_first_name", String(200), nullable=False),
-    Column("billing_last_name", String(200), nullable=False),
-    Column("billing_phone", String(100), nullable=False),
+    Column("billing_email", String(EMAIL_LENGTH), nullable=False),  # normalized; '' when none
+    Column("billing_first_name", Text, nullable=False),
+    Column("billing_last_name", Text, nullable=False),
+    Column("billing_phone", Text, nullable=False),
     Column("coupon_codes", Text, nullable=False),  # comma-separated, lower-case, sorted
     Column("deleted_at", UTCDateTime),  # set by `sync --full` when the store lost the order
     Column("seen_scan", String(40)),
@@ -185,7 +207,7 @@ order_line_items = Table(
     Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
     Column("product_id", BigInteger, nullable=False),
     Column("variation_id", BigInteger, nullable=False),
-    Column("name", String(400), nullable=False),
+    Column("name", Text, nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("subtotal", Money, nullable=False),
     Column("total", Money, nullable=False),
@@ -196,7 +218,9 @@ order_coupons = Table(
     metadata,
     _store_fk(),
     Column("order_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("code", String(200), primary_key=True),  # lower-case, as WooCommerce compares codes
+    Column(
+        "code", String(COUPON_CODE_LENGTH), primary_key=True
+    ),  # lower-case, as WooCommerce compares codes
     Column("discount", Money, nullable=False),
     Index(None, "store_id", "code"),
 )
@@ -217,11 +241,17 @@ sync_checkpoints = Table(
     _store_fk(),
     Column("resource", String(40), primary_key=True),
     Column("run_id", Integer, nullable=False),
-    Column("mode", String(20), nullable=False),  # incremental | full
+    Column("mode", String(20), nullable=False),  # incremental | full | new
     Column("scan_id", String(40), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),  # store clock at the run's start
     Column("modified_after", UTCDateTime),  # the query's lower bound, kept for the resume
-    Column("next_page", Integer, nullable=False),
+    # Where the listing goes on: the offset of the next request and the last id read, which
+    # that request must return first (an overlap of one row proves no row was skipped).
+    Column("next_offset", Integer, nullable=False),
+    Column("last_id", BigInteger),
+    # Why this full scan cannot prove deletions (a short page, ids out of order…); None: so far
+    # the scan is complete. Kept here so that a resumed scan remembers it.
+    Column("incomplete", Text),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
@@ -264,7 +294,17 @@ quarantine = Table(
 MIRROR_TABLES = (customers, guests, orders, order_line_items, order_coupons)
 
 __all__ = [
+    "BIGINT_MAX",
+    "COUPON_CODE_LENGTH",
+    "CURRENCY_LENGTH",
+    "EMAIL_LENGTH",
+    "FREE_TEXT_MAX",
+    "INTEGER_MAX",
     "MIRROR_TABLES",
+    "MONEY_SCALE",
+    "ORDER_NUMBER_LENGTH",
+    "ORDER_STATUS_LENGTH",
+    "ROLE_LENGTH",
     "Money",
     "UTCDateTime",
     "customers",

@@ -1,43 +1,55 @@
 """The sync engine: mirrors a store's orders and customers, incrementally and crash-safely.
 
 Streams *declare* what to read (path, fixed query, model, writer); one engine pages through
-them. The guarantees, and why they hold:
+them. The guarantees, and why they hold (docs/sync.md says it for shop owners):
 
-* **Nothing lost while the store changes under us.** Pages are read ``orderby=id&order=asc``.
-  A new order gets a higher id and lands after every page already read; an order modified
-  during the run keeps its place (or, in an incremental run, newly enters the filtered set,
-  which shifts later pages right: a duplicate, never a gap). Anything that changed after the
-  run began is read again by the next run, because the next cursor is the store's clock at
-  the start of this run, minus an overlap. (A *deletion* during a run can shift a row past us;
-  ``sync --full`` reconciles the complete id set, see docs/sync.md.)
+* **No row skipped while the store changes under us.** Listings are read by id
+  (``connector._listing``), each page overlapping the previous one by a row: a deletion that
+  shifts rows left is noticed and the reader steps back. A new order gets a higher id and lands
+  after every page already read; an order modified during an incremental run newly enters the
+  filtered set, which shifts later pages right: a duplicate, never a gap. Anything that changed
+  after the run began is read again by the next run, because the next cursor is the store's
+  clock at the start of this run, minus an overlap.
+* **Deletion only on proof.** A full scan marks a row deleted only when the scan was complete
+  (no anomaly: pages agree with ``X-WP-Total``, ids in order) *and* an ``include=`` look-up
+  confirms the row is gone; a row the look-up finds alive is written instead. An incomplete
+  scan marks nothing and the run fails (``IncompleteScan``) after storing all it read.
 * **Nothing counted twice.** Every write is an upsert keyed by (store, WooCommerce id); child
   rows (line items, coupon lines) are replaced with their order.
-* **A killed run resumes.** A page's rows and the checkpoint saying "next page is n+1" commit
+* **A killed run resumes.** A page's rows and the checkpoint (next offset, last id read) commit
   in one transaction; the next run continues from the checkpoint with the same query and,
-  when done, commits the cursor of the *original* start. A run that is killed anywhere
-  therefore ends in the same mirror as one that was not.
-* **Bad records don't stop the sync.** A record that fails validation is quarantined with its
-  raw payload and the reason; the rest of the page is stored.
+  when done, catches up on what changed since the killed run began, so the mirror equals the
+  store as after an uninterrupted run.
+* **A bad record is the record's problem.** Records are validated to the limits of both
+  databases (``connector._models``); one that fails, or that the database still refuses (the
+  page is then written record by record, in savepoints), is quarantined with its raw payload
+  and the reason. The rest of the page is stored and the checkpoint moves.
+* **The right shop.** Before anything is written, the store's identity is checked
+  (``connector._identity``): another shop behind a known name is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from connector._errors import BadRequestError, InvalidResponseError
+from connector._errors import BadRequestError, IncompleteScan
+from connector._identity import StoreApi, record_identity, verify_identity
+from connector._listing import PER_PAGE, PageSource, Position, read_listing, usable_id
 from connector._lock import store_lock
-from connector._models import Customer, Order
+from connector._models import Customer, Order, storable
 from connector._schema import (
     customers,
     guests,
@@ -53,18 +65,11 @@ from connector._schema import (
 
 log = logging.getLogger("bazgasht.sync")
 
-PER_PAGE = 100
 #: The next incremental run re-reads this much before the last run's start: covers orders
 #: whose database transaction committed a little after their modification time.
 CURSOR_OVERLAP = timedelta(minutes=5)
-
-
-class PageSource(Protocol):
-    """What the engine needs of an HTTP client (``connector.WooClient`` provides it)."""
-
-    store: str
-
-    def get_page(self, path: str, params: Mapping[str, str | int]) -> Any: ...
+#: How much of a reason (a validation error, the database's message) the quarantine keeps.
+REASON_LIMIT = 2000
 
 
 # --------------------------------------------------------------------------- declarations
@@ -85,6 +90,8 @@ class Stream:
     write: Writer
     #: Supports ``modified_after`` (incremental by modification time).
     incremental: bool
+    #: What an ``include=`` look-up needs to find any record the listing shows.
+    lookup_params: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Rows per multi-row INSERT: one statement per chunk is several times faster on PostgreSQL
@@ -255,6 +262,8 @@ def write_customers(
 ORDERS = Stream(
     resource="orders",
     path="orders",
+    # The default status ("any") lists every order but trashed ones; an include= look-up with
+    # the same default finds exactly what the listing shows, so a trashed order is "gone".
     params={"orderby": "id", "order": "asc"},
     model=Order,
     table=orders,
@@ -270,6 +279,7 @@ CUSTOMERS = Stream(
     table=customers,
     write=write_customers,
     incremental=False,
+    lookup_params={"role": "all"},
 )
 STREAMS = (ORDERS, CUSTOMERS)
 
@@ -286,6 +296,15 @@ class StreamResult:
     quarantined: int = 0
     deleted: int = 0
     pages: int = 0
+    #: Why a full scan could not prove deletions (None: it could, or it was not a full scan).
+    incomplete: str | None = None
+
+    def add(self, other: StreamResult) -> None:
+        """Count a catch-up pass of the same stream in."""
+        self.records += other.records
+        self.quarantined += other.quarantined
+        self.deleted += other.deleted
+        self.pages += other.pages
 
 
 @dataclass
@@ -338,26 +357,48 @@ class _Plan:
     scan_id: str
     started_at: datetime | None
     modified_after: datetime | None
-    next_page: int
+    position: Position
     resumed: bool
+    #: Anomalies met so far in this full scan (kept across a resume).
+    incomplete: str | None = None
+
+
+def _fresh_plan(mode: str, modified_after: datetime | None) -> _Plan:
+    return _Plan(mode, uuid.uuid4().hex, None, modified_after, Position(0, None), False)
 
 
 # --------------------------------------------------------------------------- the engine
 
 
 def ensure_store(conn: Connection, name: str, url: str, now: datetime) -> int:
-    """The id of the store's row, creating it on first use."""
-    found = conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar()
-    if found is not None:
-        if url:
-            conn.execute(update(stores).where(stores.c.id == found).values(url=url))
-        return int(found)
-    created = conn.execute(insert(stores).values(name=name, url=url, created_at=now))
-    return int(created.inserted_primary_key[0])  # type: ignore[index]
+    """The id of the store's row, creating it on first use.
+
+    Race-free: two processes meeting a new store at once both get the one row (INSERT … ON
+    CONFLICT DO NOTHING, then SELECT; on SQLite the INSERT also takes the write lock first).
+    """
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(
+        dialect_insert(stores)
+        .values(name=name, url=url, created_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    found = conn.execute(select(stores.c.id).where(stores.c.name == name)).scalar_one()
+    if url:
+        conn.execute(
+            update(stores).where(stores.c.id == found, stores.c.url != url).values(url=url)
+        )
+    return int(found)
 
 
 def _gmt_param(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _note(known: str | None, anomaly: str | None) -> str | None:
+    """Anomalies of one scan, each named once."""
+    if anomaly is None or (known is not None and anomaly in known):
+        return known
+    return anomaly if known is None else f"{known}; {anomaly}"
 
 
 class SyncEngine:
@@ -418,17 +459,11 @@ class SyncEngine:
                 scan_id=checkpoint["scan_id"],
                 started_at=checkpoint["started_at"],
                 modified_after=checkpoint["modified_after"],
-                next_page=checkpoint["next_page"],
+                position=Position(checkpoint["next_offset"], checkpoint["last_id"]),
                 resumed=True,
+                incomplete=checkpoint["incomplete"],
             )
-        return _Plan(
-            mode=wanted,
-            scan_id=uuid.uuid4().hex,
-            started_at=None,
-            modified_after=cursor[0] if (cursor is not None and wanted != "full") else None,
-            next_page=1,
-            resumed=False,
-        )
+        return _fresh_plan(wanted, cursor[0] if (cursor is not None and wanted != "full") else None)
 
     def _mode(self, stream: Stream, has_cursor: bool) -> str:
         if self.full or not has_cursor:
@@ -439,7 +474,7 @@ class SyncEngine:
         return "new"
 
     def _params(self, stream: Stream, plan: _Plan) -> dict[str, str | int]:
-        params: dict[str, str | int] = {**stream.params, "per_page": PER_PAGE}
+        params: dict[str, str | int] = dict(stream.params)
         if plan.mode == "incremental" and plan.modified_after is not None:
             params["modified_after"] = _gmt_param(plan.modified_after)
             params["dates_are_gmt"] = "true"
@@ -451,135 +486,247 @@ class SyncEngine:
 
     def run(self, stream: Stream) -> StreamResult:
         plan = self._plan(stream)
+        result = self._run_or_fall_back(stream, plan)
+        if (
+            plan.resumed
+            and plan.started_at is not None
+            and stream.incremental
+            and self.supports_modified_after is not False
+        ):
+            # Pages read before the kill may have changed since: read again what changed
+            # after the killed run began, so this run ends with the mirror equal to the store.
+            catch_up = _fresh_plan("incremental", plan.started_at - CURSOR_OVERLAP)
+            result.add(self._run_or_fall_back(stream, catch_up))
+        return result
+
+    def _run_or_fall_back(self, stream: Stream, plan: _Plan) -> StreamResult:
         try:
             return self._run(stream, plan)
         except BadRequestError as exc:
             if plan.mode == "incremental" and "modified_after" in str(exc):
                 log.warning("store refused modified_after; falling back to a full scan")
                 self._drop_checkpoint(stream)
-                full = _Plan("full", uuid.uuid4().hex, None, None, 1, False)
-                return self._run(stream, full)
+                return self._run(stream, _fresh_plan("full", None))
             raise
 
     def _run(self, stream: Stream, plan: _Plan) -> StreamResult:
         result = StreamResult(stream.resource, plan.mode, resumed=plan.resumed)
-        params = self._params(stream, plan)
         started_at = plan.started_at
+        incomplete = plan.incomplete
         max_known_id = self._max_id(stream) if plan.mode == "new" else None
-        previous_ids: tuple[int | None, int | None] | None = None
-        for number, page in self._pages(stream.path, params, plan.next_page):
-            if started_at is None:
-                # The store's clock when it answered the first page: the next cursor never
-                # passes it, so whatever changes from now on is read by the next run.
-                started_at = min(page.server_date or self.now(), self.now())
-            items = page.items
-            ids = (_raw_id(items[0]), _raw_id(items[-1])) if items else None
-            if ids is not None and ids == previous_ids and len(items) == PER_PAGE:
-                raise InvalidResponseError(
-                    f"page {number} of {stream.path} repeats the previous page",
-                    store=self.client.store,
-                    url=stream.path,
+        batches = read_listing(
+            self.client,
+            stream.path,
+            self._params(stream, plan),
+            plan.position,
+            descending=plan.mode == "new",
+            concurrency=self.concurrency,
+        )
+        with closing(batches):
+            for batch in batches:
+                if started_at is None:
+                    # The store's clock when it answered the first page: the next cursor never
+                    # passes it, so whatever changes from now on is read by the next run.
+                    started_at = min(batch.page.server_date or self.now(), self.now())
+                records = batch.records
+                stop = batch.last
+                if max_known_id is not None:
+                    fresh = [r for r in records if (usable_id(r) or 0) > max_known_id]
+                    stop = stop or len(fresh) < len(records)
+                    records = fresh
+                if batch.anomaly is not None:
+                    # Only a full scan proves deletions; elsewhere an anomaly is worth a note.
+                    log.warning(
+                        "store %r: %s: %s",
+                        self.client.store,
+                        stream.resource,
+                        batch.anomaly,
+                    )
+                    if plan.mode == "full":
+                        incomplete = _note(incomplete, batch.anomaly)
+                checkpoint = (plan, started_at, batch.after, incomplete)
+                self._commit(
+                    stream,
+                    records,
+                    plan.scan_id if plan.mode == "full" else None,
+                    result,
+                    checkpoint=checkpoint,
                 )
-            previous_ids = ids
-            stop = len(items) < PER_PAGE
-            if max_known_id is not None:
-                fresh = [i for i in items if (_raw_id(i) or 0) > max_known_id]
-                stop = stop or len(fresh) < len(items)
-                items = fresh
-            self._commit_page(stream, plan, started_at, number, items, result)
-            if self.progress:
-                self.progress(stream.resource, number, page.total_pages if number == 1 else None)
-            if stop:
-                break
+                result.pages += 1
+                if self.progress:
+                    total = batch.page.total if result.pages == 1 else None
+                    expected = None if total is None else 1 + max(0, total - 1) // (PER_PAGE - 1)
+                    self.progress(stream.resource, result.pages, expected)
+                if stop:
+                    break
+        started_at = started_at or self.now()
         if stream is CUSTOMERS and plan.mode == "new":
-            self._refresh_customers(stream, plan, started_at, result)
-        self._finish(stream, plan, started_at or self.now(), result)
+            self._refresh_customers(stream, result)
+        if plan.mode == "full":
+            if incomplete is None:
+                self._prove_deletions(stream, plan.scan_id, started_at, result)
+            else:
+                result.incomplete = incomplete
+        self._finish(stream, started_at)
         return result
 
-    def _pages(
-        self, path: str, params: Mapping[str, str | int], first: int
-    ) -> Iterator[tuple[int, Any]]:
-        """Pages ``first, first+1, …`` in order, fetching up to ``concurrency`` ahead.
-
-        Runs until the consumer stops iterating (after a short page): pages fetched beyond
-        the end are simply empty and discarded.
-        """
-        if self.concurrency == 1:
-            number = first
-            while True:
-                yield number, self.client.get_page(path, {**params, "page": number})
-                number += 1
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="bazgasht-page") as pool:
-            window: dict[int, Future[Any]] = {}
-            number = first
-            # The first page alone: it tells whether there is a second at all.
-            yield number, self.client.get_page(path, {**params, "page": number})
-            number += 1
-            try:
-                while True:
-                    for ahead in range(number, number + self.concurrency):
-                        if ahead not in window:
-                            window[ahead] = pool.submit(
-                                self.client.get_page, path, {**params, "page": ahead}
-                            )
-                    page = window.pop(number).result()
-                    yield number, page
-                    number += 1
-            finally:
-                for pending in window.values():
-                    pending.cancel()
-
-    def _commit_page(
+    def _commit(
         self,
         stream: Stream,
-        plan: _Plan,
-        started_at: datetime,
-        number: int,
-        items: list[dict[str, Any]],
+        records: list[Any],
+        scan: str | None,
         result: StreamResult,
+        *,
+        checkpoint: tuple[_Plan, datetime, Position, str | None] | None = None,
+        gone: Sequence[int] = (),
     ) -> None:
+        """Validate and store ``records`` in one transaction, with the checkpoint (if given)
+        and the deletion marks (``gone``): bad records go to the quarantine, never stop it."""
         now = self.now()
-        valid: list[Any] = []
-        bad: list[tuple[dict[str, Any], str]] = []
-        for raw in items:
+        valid: list[tuple[Any, BaseModel]] = []
+        bad: list[tuple[Any, str]] = []
+        for raw in records:
             try:
-                valid.append(stream.model.model_validate(raw, context={"now": now}))
+                valid.append((raw, stream.model.model_validate(raw, context={"now": now})))
             except ValidationError as exc:
                 bad.append((raw, _describe(exc)))
-        scan = plan.scan_id if plan.mode == "full" else None
+            except Exception as exc:  # a validator tripped over an odd value: still the record's
+                bad.append((raw, f"{type(exc).__name__}: {exc}"))
         with self.engine.begin() as conn:
-            stream.write(conn, self.store_id, valid, scan)
+            if conn.dialect.name == "sqlite":
+                # Take the write lock now, and let the savepoints below nest in a transaction
+                # (pysqlite would otherwise begin one only at the first INSERT).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            refused = self._write(conn, stream, valid, scan)
+            if refused:
+                refused_ids = {id(raw) for raw, _ in refused}
+                valid = [(raw, model) for raw, model in valid if id(raw) not in refused_ids]
+                bad.extend(refused)
             self._quarantine(conn, stream, bad, now)
-            self._resolve_quarantine(conn, stream, valid, now)
-            self._save_checkpoint(conn, stream, plan, started_at, number + 1, now)
+            self._resolve_quarantine(conn, stream, [model for _, model in valid], now)
+            if gone:
+                result.deleted += self._mark_deleted(conn, stream, scan, gone, now)
+            if checkpoint is not None:
+                self._save_checkpoint(conn, stream, *checkpoint, now)
         if stream is ORDERS:
-            self._order_customer_ids.update(o.customer_id for o in valid if o.customer_id > 0)
+            self._order_customer_ids.update(
+                o.customer_id for _, o in valid if isinstance(o, Order) and o.customer_id > 0
+            )
         result.records += len(valid)
         result.quarantined += len(bad)
-        result.pages += 1
 
-    def _refresh_customers(
-        self, stream: Stream, plan: _Plan, started_at: datetime | None, result: StreamResult
-    ) -> None:
+    def _write(
+        self,
+        conn: Connection,
+        stream: Stream,
+        valid: list[tuple[Any, BaseModel]],
+        scan: str | None,
+    ) -> list[tuple[Any, str]]:
+        """Write the valid records; returns those the database still refused, with its reason.
+
+        The whole batch first, in a savepoint; if the database refuses it, record by record,
+        each in its own savepoint, so one offending record cannot take the others with it.
+        """
+        if not valid:
+            return []
+        try:
+            with conn.begin_nested():
+                stream.write(conn, self.store_id, [model for _, model in valid], scan)
+        except Exception as exc:
+            if not _record_fault(exc):
+                raise
+            log.warning(
+                "store %r: the database refused a batch of %s (%s); writing record by record",
+                self.client.store,
+                stream.resource,
+                _reason(exc),
+            )
+        else:
+            return []
+        refused: list[tuple[Any, str]] = []
+        for raw, model in valid:
+            try:
+                with conn.begin_nested():
+                    stream.write(conn, self.store_id, [model], scan)
+            except Exception as exc:
+                if not _record_fault(exc):
+                    raise
+                refused.append((raw, f"the database refused it: {_reason(exc)}"))
+        return refused
+
+    def _refresh_customers(self, stream: Stream, result: StreamResult) -> None:
         """Re-read the accounts behind this run's orders: catches changed e-mails and names."""
         ids = sorted(self._order_customer_ids)
         for start in range(0, len(ids), PER_PAGE):
             chunk = ids[start : start + PER_PAGE]
             page = self.client.get_page(
                 stream.path,
-                {"role": "all", "include": ",".join(map(str, chunk)), "per_page": PER_PAGE},
+                {
+                    **stream.lookup_params,
+                    "include": ",".join(map(str, chunk)),
+                    "per_page": PER_PAGE,
+                },
             )
-            self._commit_page(
-                stream, plan, started_at or self.now(), plan.next_page, page.items, result
+            wanted = set(chunk)
+            self._commit(stream, [r for r in page.items if usable_id(r) in wanted], None, result)
+
+    def _prove_deletions(
+        self, stream: Stream, scan: str, started_at: datetime, result: StreamResult
+    ) -> None:
+        """After a complete scan: rows it did not see (and that existed before it began) are
+        looked up by id. Those the store still has are written (a shifted page skipped them);
+        only those it does not have are marked deleted."""
+        table = stream.table
+        with self.engine.connect() as conn:
+            unseen = list(
+                conn.execute(
+                    select(table.c.wc_id)
+                    .where(
+                        table.c.store_id == self.store_id,
+                        table.c.deleted_at.is_(None),
+                        or_(table.c.seen_scan.is_(None), table.c.seen_scan != scan),
+                        table.c.created_at < started_at,
+                    )
+                    .order_by(table.c.wc_id)
+                ).scalars()
+            )
+        for start in range(0, len(unseen), PER_PAGE):
+            chunk = unseen[start : start + PER_PAGE]
+            page = self.client.get_page(
+                stream.path,
+                {
+                    **stream.lookup_params,
+                    "include": ",".join(map(str, chunk)),
+                    "per_page": PER_PAGE,
+                },
+            )
+            wanted = set(chunk)
+            found = [i for i in map(usable_id, page.items) if i is not None]
+            if any(i not in wanted for i in found):
+                raise IncompleteScan(
+                    f"store {self.client.store!r}: the {stream.path} look-up by include= answered "
+                    "records that were not asked for (the store or a plugin ignores include=), "
+                    "so deletions cannot be proven; nothing was marked deleted"
+                )
+            alive = set(found)
+            if alive:
+                log.info(
+                    "store %r: %d %s missed by the scan are still on the store: written",
+                    self.client.store,
+                    len(alive),
+                    stream.resource,
+                )
+            self._commit(
+                stream,
+                [r for r in page.items if usable_id(r) in alive],
+                scan,
+                result,
+                gone=[i for i in chunk if i not in alive],
             )
 
-    def _finish(
-        self, stream: Stream, plan: _Plan, started_at: datetime, result: StreamResult
-    ) -> None:
+    def _finish(self, stream: Stream, started_at: datetime) -> None:
         now = self.now()
         with self.engine.begin() as conn:
-            if plan.mode == "full":
-                result.deleted = self._mark_deleted(conn, stream, plan.scan_id, started_at, now)
             values = {"modified_after": started_at - CURSOR_OVERLAP, "updated_at": now}
             if (
                 conn.execute(
@@ -605,18 +752,18 @@ class SyncEngine:
             )
 
     def _mark_deleted(
-        self, conn: Connection, stream: Stream, scan: str, started_at: datetime, now: datetime
+        self, conn: Connection, stream: Stream, scan: str | None, ids: Sequence[int], now: datetime
     ) -> int:
-        """Rows the complete scan did not see (and that existed before it began) are gone."""
+        """The rows a look-up confirmed gone (and that no page of this scan wrote meanwhile)."""
         table = stream.table
         return int(
             conn.execute(
                 update(table)
                 .where(
                     table.c.store_id == self.store_id,
+                    table.c.wc_id.in_(list(ids)),
                     table.c.deleted_at.is_(None),
                     or_(table.c.seen_scan.is_(None), table.c.seen_scan != scan),
-                    table.c.created_at < started_at,
                 )
                 .values(deleted_at=now)
             ).rowcount
@@ -639,7 +786,8 @@ class SyncEngine:
         stream: Stream,
         plan: _Plan,
         started_at: datetime,
-        next_page: int,
+        after: Position,
+        incomplete: str | None,
         now: datetime,
     ) -> None:
         values = {
@@ -648,7 +796,9 @@ class SyncEngine:
             "scan_id": plan.scan_id,
             "started_at": started_at,
             "modified_after": plan.modified_after,
-            "next_page": next_page,
+            "next_offset": after.offset,
+            "last_id": after.last_id,
+            "incomplete": incomplete,
             "updated_at": now,
         }
         if (
@@ -681,16 +831,19 @@ class SyncEngine:
         self,
         conn: Connection,
         stream: Stream,
-        bad: list[tuple[dict[str, Any], str]],
+        bad: list[tuple[Any, str]],
         now: datetime,
     ) -> None:
         for raw, error in bad:
-            payload = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
-            wc_id = _raw_id(raw)
+            # ASCII JSON: NUL characters and lone surrogates become \\u escapes, so any
+            # payload can be stored (and json.loads gives it back as received).
+            payload = json.dumps(raw, ensure_ascii=True, sort_keys=True, default=str)
+            wc_id = usable_id(raw)
             key = str(wc_id) if wc_id is not None else "sha256:" + _digest(payload)
-            log.warning("quarantined %s %s: %s", stream.resource, key, error)
+            reason = _safe_text(error)
+            log.warning("quarantined %s %s: %s", stream.resource, key, reason)
             values = {
-                "error": error,
+                "error": reason,
                 "payload": payload,
                 "run_id": self.run_id,
                 "last_seen_at": now,
@@ -729,15 +882,15 @@ class SyncEngine:
         )
 
 
-def _raw_id(raw: Any) -> int | None:
-    value = raw.get("id") if isinstance(raw, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _safe_text(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` as something both databases store: no NUL, no lone surrogate, bounded."""
+    cleaned = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    storable(cleaned)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 def _describe(exc: ValidationError) -> str:
@@ -749,9 +902,32 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _record_fault(exc: BaseException) -> bool:
+    """Whether the database (or its driver) refused a *value*: the record's problem, not the
+    run's. A lost connection, a locked database or a full disk are the run's."""
+    if isinstance(exc, IntegrityError | DataError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return False
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        # 22: data exception, 23: integrity, 54: a value over a limit (e.g. an index row).
+        return isinstance(sqlstate, str) and sqlstate[:2] in ("22", "23", "54")
+    if isinstance(exc, StatementError):
+        return True  # a value our column types could not convert (raised before sending)
+    return isinstance(exc, ValueError | OverflowError | UnicodeError)
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's one-line reason."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0] if lines else ''}".strip()
+
+
 def sync_store(
     engine: Engine,
-    client: PageSource,
+    client: StoreApi,
     *,
     store: str,
     url: str = "",
@@ -761,14 +937,19 @@ def sync_store(
     progress: ProgressCallback | None = None,
     supports_modified_after: bool | None = None,
 ) -> SyncResult:
-    """Mirror one store (orders, then customers). Raises ``LockHeld`` if a run is under way.
+    """Mirror one store (orders, then customers). Raises ``LockHeld`` if a run is under way,
+    ``StoreIdentityChanged`` (writing nothing) if another shop answers behind the name, and
+    ``IncompleteScan`` (after storing what it read) if a full scan could not prove deletions.
 
     On failure the run is recorded as failed, what was committed stays, and the next run
     resumes from the last checkpoint.
     """
     with store_lock(engine, store):
+        identity = verify_identity(engine, client, store)
         with engine.begin() as conn:
             store_id = ensure_store(conn, store, url, now())
+            if identity is not None:
+                record_identity(conn, store_id, identity)
             if supports_modified_after is None:
                 supports_modified_after = conn.execute(
                     select(stores.c.supports_modified_after).where(stores.c.id == store_id)
@@ -808,6 +989,14 @@ def sync_store(
         try:
             for stream in STREAMS:
                 result.streams.append(runner.run(stream))
+            unproven = [f"{s.resource}: {s.incomplete}" for s in result.streams if s.incomplete]
+            if unproven:
+                raise IncompleteScan(
+                    f"store {store!r}: the full scan was incomplete ({'; '.join(unproven)}), "
+                    "so nothing was marked deleted; everything read was stored. The next "
+                    "`sync --full` tries again; if this persists, the store cannot read a "
+                    "record, or a cache or plugin trims its answers."
+                )
         except BaseException as exc:
             error = exc
             raise
@@ -833,6 +1022,6 @@ def _record_run(
                 quarantined=result.quarantined,
                 deleted=result.deleted,
                 requests=result.requests,
-                error=None if error is None else (str(error) or type(error).__name__),
+                error=None if error is None else _safe_text(str(error) or type(error).__name__),
             )
         )

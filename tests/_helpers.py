@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import woocommerce
 from sqlalchemy import Engine, select
 
 from cli._config import Config, StoreConfig, save_config
-from connector._schema import MIRROR_TABLES, stores
+from connector._schema import MIRROR_TABLES, orders, stores
+from connector.samplestore import SampleStore
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bookkeeping columns that differ between equivalent runs (which full scan saw a row).
@@ -71,3 +74,52 @@ def spawn_cli(config: Path, *args: str) -> subprocess.Popen[str]:
 
 def parse_json_output(text: str) -> Any:
     return json.loads(text)
+
+
+def store_truth(store: SampleStore) -> dict[int, tuple[Any, ...]]:
+    """Every order as the official client sees it: id → (status, total, refunded, modified)."""
+    api = woocommerce.API(store.url, store.consumer_key, store.consumer_secret, version="wc/v3")
+    truth: dict[int, tuple[Any, ...]] = {}
+    page = 1
+    while True:
+        batch = api.get("orders", params={"page": page, "per_page": 100}).json()
+        if not batch:
+            return truth
+        for o in batch:
+            refunded = -sum((Decimal(r["total"]) for r in o["refunds"]), Decimal(0))
+            truth[o["id"]] = (
+                o["status"],
+                Decimal(o["total"]),
+                refunded,
+                o["date_modified_gmt"],
+                o["customer_id"],
+            )
+        page += 1
+
+
+def mirror(engine: Engine, store: str | None = None) -> dict[int, tuple[Any, ...]]:
+    """The live mirrored orders (of ``store``, or of the only store), compared like
+    ``store_truth``."""
+    query = select(
+        orders.c.wc_id,
+        orders.c.status,
+        orders.c.total,
+        orders.c.refunded_total,
+        orders.c.modified_at,
+        orders.c.customer_id,
+    ).where(orders.c.deleted_at.is_(None))
+    if store is not None:
+        store_id = select(stores.c.id).where(stores.c.name == store).scalar_subquery()
+        query = query.where(orders.c.store_id == store_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {
+        r.wc_id: (
+            r.status,
+            r.total,
+            r.refunded_total,
+            r.modified_at.replace(tzinfo=None).isoformat(),
+            r.customer_id,
+        )
+        for r in rows
+    }

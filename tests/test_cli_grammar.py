@@ -30,6 +30,7 @@ NO_STORE_OPTION = {
     ("store", "list"),
     ("store", "remove"),
     ("store", "check"),
+    ("store", "repoint"),
     ("sync", "status"),
 }
 #: Commands that only set things up and print a line about it.
@@ -39,6 +40,7 @@ NO_FORMAT_OPTION = {
     ("sample-store", "serve"),
     ("store", "add"),
     ("store", "remove"),
+    ("store", "repoint"),
 }
 #: The positional arguments there are: what a command acts on.
 POSITIONALS = {"customer", "points", "name"}

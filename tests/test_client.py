@@ -764,14 +764,47 @@ LOGIN_PAGE = (
 def test_a_2xx_that_is_not_json_is_an_invalid_response(
     rsps: responses.RequestsMock, body: str | bytes, content_type: str, words: str
 ) -> None:
+    """Retried like a 503 (a cache or plugin may answer so for a moment); when it stays
+    wrong, the message says what came back."""
     rsps.add("GET", f"{API}/orders", body=body, status=200, content_type=content_type)
     sleeps = Sleeps()
     with pytest.raises(InvalidResponseError) as caught:
         make_client(sleeps=sleeps).get("orders")
     assert words in str(caught.value)
+    assert "gave up after 5 attempts" in str(caught.value)
     assert "store 'usd'" in str(caught.value) and f"{API}/orders" in str(caught.value)
-    assert len(rsps.calls) == 1 and sleeps == []
+    assert len(rsps.calls) == 5 and sleeps == [0.5, 1.0, 2.0, 4.0]
     assert caught.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<html><head><title>Log In</title></head></html>", "text/html; charset=UTF-8"),
+        ('[{"id": 1}, {"id"', "application/json; charset=UTF-8"),
+        ('[{"id": 1}]', "text/html"),
+        ('{"id": 1}', "application/json"),
+        (b"\xff\xfe", "application/json"),
+    ],
+    ids=["login-page", "truncated-json", "wrong-content-type", "object-not-list", "undecodable"],
+)
+def test_a_wrong_2xx_body_is_retried_until_the_real_answer_comes(
+    rsps: responses.RequestsMock, body: str | bytes, content_type: str
+) -> None:
+    rsps.add("GET", f"{API}/orders", body=body, status=200, content_type=content_type)
+    replay(rsps, "usd-orders-page1")
+    sleeps = Sleeps()
+    page = make_client(sleeps=sleeps).get_page("orders", {"per_page": 20, "page": 1})
+    assert len(page.items) == 20
+    assert len(rsps.calls) == 2 and sleeps == [0.5]
+
+
+def test_a_redirect_is_not_retried(rsps: responses.RequestsMock) -> None:
+    rsps.add("GET", f"{API}/orders", status=302, headers={"Location": "http://x/wp-login.php"})
+    sleeps = Sleeps()
+    with pytest.raises(InvalidResponseError):
+        make_client(sleeps=sleeps).get("orders")
+    assert len(rsps.calls) == 1 and sleeps == []
 
 
 @pytest.mark.parametrize(

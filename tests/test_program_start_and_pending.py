@@ -173,8 +173,9 @@ def test_first_sync_says_when_the_program_started_and_a_later_sync_finishes_a_co
     assert ranked["program"]["orders_before_start"] == 0
     customer = next(r for r in ranked["top"] if r["identity"].startswith("customer:"))
     assert customer["points"] >= 500
-    # the store answers the coupon's creation with a login page: the coupon stays pending
-    sample.add_fault(Fault(kind="html200", path="/coupons", after=1, times=1))
+    # the store answers the coupon's creation with a login page, through every retry (a
+    # wrong 2xx body is retried like a 503): the coupon stays pending
+    sample.add_fault(Fault(kind="html200", path="/coupons", after=1, times=5))
     who = customer["identity"].split(":")[1]
     redeemed = run_cli_subprocess(config, "loyalty", "redeem", who, "500")
     assert redeemed.returncode == 3, redeemed.stderr

@@ -363,6 +363,28 @@ def test_timeout_html200_truncated_and_reset(store: SampleStore) -> None:
     assert api(store).get("orders").status_code == 200
 
 
+def test_list_faults_trim_empty_or_repeat_a_page_but_keep_its_totals(store: SampleStore) -> None:
+    client = api(store)
+    params = {"per_page": 10, "orderby": "id", "order": "asc"}
+    real = client.get("orders", params=params)
+    ids = [o["id"] for o in real.json()]
+    store.add_fault(Fault("drop_record", path="/orders", query={"orderby": "id"}, index=3))
+    store.add_fault(Fault("empty_page", path="/orders", query={"orderby": "id"}, after=1))
+    store.add_fault(Fault("repeat_ids", path="/orders", query={"orderby": "id"}, after=2))
+    assert client.get("orders").json()  # no orderby=id: not matched, not counted
+    short = client.get("orders", params=params)
+    assert [o["id"] for o in short.json()] == ids[:3] + ids[4:]
+    empty = client.get("orders", params=params)
+    assert empty.json() == [] and empty.headers["X-WP-Total"] == real.headers["X-WP-Total"]
+    repeated = client.get("orders", params=params)
+    assert [o["id"] for o in repeated.json()] == ids[:5] * 2
+    assert client.get("orders", params=params).json() == real.json()  # used up
+    assert store.pending_faults == []
+    # a single order is not a list: left alone
+    store.add_fault(Fault("empty_page", path="/orders"))
+    assert client.get(f"orders/{ids[0]}").json()["id"] == ids[0]
+
+
 def test_latency_is_added_to_every_request(base_data: StoreData) -> None:
     with SampleStore(data=base_data.copy(), latency_ms=150) as slow:
         started = time.monotonic()

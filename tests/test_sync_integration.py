@@ -6,6 +6,7 @@ every order with a plain page loop after the store has stopped changing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -14,17 +15,32 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import woocommerce
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from cli.main import run
 from connector import open_database
+from connector._client import WooClient
 from connector._schema import orders, quarantine, sync_runs
 from connector.samplestore import Fault, SampleStore
-from tests._helpers import mirror_snapshot, run_cli_subprocess, spawn_cli, write_config
+from connector.samplestore._faults import FaultKind
+from tests._helpers import (
+    mirror,
+    mirror_snapshot,
+    run_cli_subprocess,
+    spawn_cli,
+    store_truth,
+    write_config,
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's client, with retries that wait milliseconds, not seconds."""
+    monkeypatch.setattr(
+        "cli.sync.WooClient", functools.partial(WooClient, backoff_base=0.01, backoff_cap=0.05)
+    )
 
 
 @pytest.fixture
@@ -40,51 +56,6 @@ def config(tmp_path: Path, db_url: str, store: SampleStore) -> Path:
     path = write_config(tmp_path / "config.toml", db_url, shop=store)
     assert run(["--config", str(path), "store", "check", "shop"]) == 0
     return path
-
-
-def store_truth(store: SampleStore) -> dict[int, tuple[Any, ...]]:
-    """Every order as the official client sees it: id → (status, total, refunded, modified)."""
-    api = woocommerce.API(store.url, store.consumer_key, store.consumer_secret, version="wc/v3")
-    truth: dict[int, tuple[Any, ...]] = {}
-    page = 1
-    while True:
-        batch = api.get("orders", params={"page": page, "per_page": 100}).json()
-        if not batch:
-            return truth
-        for o in batch:
-            refunded = -sum((Decimal(r["total"]) for r in o["refunds"]), Decimal(0))
-            truth[o["id"]] = (
-                o["status"],
-                Decimal(o["total"]),
-                refunded,
-                o["date_modified_gmt"],
-                o["customer_id"],
-            )
-        page += 1
-
-
-def mirror(engine: Engine) -> dict[int, tuple[Any, ...]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                orders.c.wc_id,
-                orders.c.status,
-                orders.c.total,
-                orders.c.refunded_total,
-                orders.c.modified_at,
-                orders.c.customer_id,
-            ).where(orders.c.deleted_at.is_(None))
-        ).all()
-    return {
-        r.wc_id: (
-            r.status,
-            r.total,
-            r.refunded_total,
-            r.modified_at.replace(tzinfo=None).isoformat(),
-            r.customer_id,
-        )
-        for r in rows
-    }
 
 
 def sync(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -113,8 +84,9 @@ def test_no_change_incremental_sync_reads_almost_nothing(
     before = store.request_count
     code, out, err = sync(config, "--quiet", capsys=capsys)
     assert (code, out, err) == (0, "", "")  # cron mails only on trouble
-    # one page of orders modified in the overlap window + one page of new accounts
-    assert store.request_count - before <= 3
+    # the anchor order (the store's identity) + one page of orders modified in the overlap
+    # window + one page of new accounts
+    assert store.request_count - before == 3
 
 
 @pytest.mark.parametrize("concurrency", ["1", "4"])
@@ -193,28 +165,28 @@ def test_transient_faults_are_retried(
 
 
 @pytest.mark.parametrize(
-    ("fault", "message"),
-    [
-        (Fault("html200", path="/orders", after=2, times=1), "HTML"),
-        (Fault("truncated", path="/orders", after=2, times=1), "JSON"),
-    ],
+    ("kind", "message"),
+    [("html200", "an HTML page titled 'Log In"), ("truncated", "JSON that does not parse")],
 )
-def test_invalid_responses_fail_the_store_and_lose_nothing(
+def test_invalid_responses_are_retried_then_fail_the_store_and_lose_nothing(
     config: Path,
     store: SampleStore,
     db_url: str,
-    fault: Fault,
+    kind: FaultKind,
     message: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store.add_fault(fault)
+    """A wrong body once is retried away (test_fault_mix…); one that stays wrong through
+    every attempt fails the store with the message saying what came back."""
+    # /orders requests: 1 identity look-up, then pages at offsets 0, 99, 198 (5 attempts)
+    store.add_fault(Fault(kind, path="/orders", after=3, times=5))
     code, _, err = sync(config, "--concurrency", "1", capsys=capsys)
     assert code == 1
-    assert "shop" in err and message.lower() in err.lower()
+    assert "shop" in err and message in err and "gave up after 5 attempts" in err
     assert "Traceback" not in err
     engine = open_database(db_url)
     kept = mirror(engine)
-    assert len(kept) == 200  # the two pages before the fault stay
+    assert len(kept) == 199  # the two pages before the fault stay (one row overlaps)
     with engine.connect() as conn:
         outcome = conn.execute(select(sync_runs.c.outcome)).scalar()
     assert outcome == "failed"
@@ -317,7 +289,7 @@ def test_a_second_concurrent_sync_exits_75(tmp_path: Path, db_url: str) -> None:
         started = threading.Event()
 
         def paging(path: str, query: dict[str, str]) -> None:
-            if path.endswith("/orders") and query.get("page") == "2":
+            if path.endswith("/orders") and query.get("offset") == "99":
                 started.set()  # the first run holds the lock: it is paging
 
         slow.on_request = paging

@@ -1,19 +1,34 @@
 """Scheduled misbehaviour: what real stores, hosts and proxies do to a client.
 
-A ``Fault`` applies to the requests whose path contains ``path`` (all when None): it lets
-the first ``after`` of them through, then hits the next ``times``, then is used up. Every
-matching request counts for every fault still active, so ``after`` means "the N-th
-matching request", whatever other faults did to the earlier ones. When several faults
-are due on one request, the first added wins.
+A ``Fault`` applies to the requests whose path contains ``path`` (all when None) and whose
+query has the values in ``query`` (any when None): it lets the first ``after`` of them
+through, then hits the next ``times``, then is used up. Every matching request counts for
+every fault still active, so ``after`` means "the N-th matching request", whatever other
+faults did to the earlier ones. When several faults are due on one request, the first added
+wins.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-FaultKind = Literal["status", "retry_after", "timeout", "html200", "truncated", "reset"]
+FaultKind = Literal[
+    "status",
+    "retry_after",
+    "timeout",
+    "html200",
+    "truncated",
+    "reset",
+    "drop_record",
+    "empty_page",
+    "repeat_ids",
+]
+#: The kinds that answer 200 with the real headers but alter a list body: what a record
+#: WooCommerce cannot read, a cache or a plugin trimming answers does to a page.
+LIST_FAULTS = frozenset({"drop_record", "empty_page", "repeat_ids"})
 
 
 @dataclass
@@ -30,6 +45,14 @@ class Fault:
     * ``truncated``: the real answer's headers with a ``Content-Length`` matching a body
       cut in half: syntactically invalid JSON.
     * ``reset``: close the connection (TCP reset) without answering.
+    * ``drop_record``: the real answer without its record at ``index`` (the middle when
+      None): a short page while ``X-WP-Total`` still counts it.
+    * ``empty_page``: the real answer's status and headers (``X-WP-Total`` included) with
+      an empty list as its body.
+    * ``repeat_ids``: the real answer with its first half repeated in place of its second:
+      ids that repeat and go backwards.
+
+    The list kinds leave an answer that is not a JSON list untouched.
     """
 
     kind: FaultKind
@@ -39,9 +62,11 @@ class Fault:
     times: int = 1
     after: int = 0
     delay_s: float = 5.0
+    query: Mapping[str, str] | None = None
+    index: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ("status", "retry_after", "timeout", "html200", "truncated", "reset"):
+        if self.kind not in get_args(FaultKind):
             raise ValueError(f"unknown fault kind {self.kind!r}")
         if self.times < 0 or self.after < 0:
             raise ValueError("times and after must not be negative")
@@ -74,8 +99,9 @@ class FaultSchedule:
         with self._lock:
             return [s.fault for s in self._faults if s.fired < s.fault.times]
 
-    def take(self, path: str) -> Fault | None:
-        """The fault due on a request to ``path``, if any (and count the request)."""
+    def take(self, path: str, query: Mapping[str, str] | None = None) -> Fault | None:
+        """The fault due on a request to ``path`` with ``query`` (folded: one value per
+        name), if any (and count the request)."""
         due: Fault | None = None
         with self._lock:
             for scheduled in self._faults:
@@ -83,6 +109,10 @@ class FaultSchedule:
                 if scheduled.fired >= fault.times:
                     continue
                 if fault.path is not None and fault.path not in path:
+                    continue
+                if fault.query is not None and any(
+                    (query or {}).get(name) != value for name, value in fault.query.items()
+                ):
                     continue
                 scheduled.seen += 1
                 if due is None and scheduled.seen > fault.after:

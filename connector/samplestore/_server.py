@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import ipaddress
+import json
 import secrets
 import socket
 import struct
@@ -28,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from connector.samplestore._api import Api, Request, Response
 from connector.samplestore._data import StoreData, from_epoch, to_epoch
-from connector.samplestore._faults import Fault, FaultSchedule
+from connector.samplestore._faults import LIST_FAULTS, Fault, FaultSchedule
 from connector.samplestore._generator import generate_store
 from connector.samplestore._oauth import ApiKey, KeyRing, flatten, parse_php_query
 from connector.samplestore._pages import (
@@ -346,12 +347,12 @@ class _Handler(BaseHTTPRequestHandler):
         pairs = parse_qsl(raw_query, keep_blank_values=True)
         body = self._read_body()
         hook = store.on_request
+        folded = {
+            k: flatten(v)
+            for k, v in parse_php_query(pairs).items()
+            if not k.startswith(_HIDDEN_PARAMS)
+        }
         if hook is not None:
-            folded = {
-                k: flatten(v)
-                for k, v in parse_php_query(pairs).items()
-                if not k.startswith(_HIDDEN_PARAMS)
-            }
             try:
                 hook(raw_path, folded)
             except Exception as exc:
@@ -361,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
         if store.latency_ms > 0 and store._stopping.wait(store.latency_ms / 1000):
             self._reset()
             return
-        fault = store._faults.take(raw_path)
+        fault = store._faults.take(raw_path, folded)
         if fault is not None and fault.kind == "reset":
             self._reset()
             return
@@ -385,6 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
             response.body = response.body[: len(response.body) // 2]
             self._send(response, chunked=False)
             return
+        if fault is not None and fault.kind in LIST_FAULTS:
+            response.body = _altered_list(fault, response.body)
         self._send(response)
 
     def _read_body(self) -> bytes:
@@ -454,6 +457,24 @@ def _redacted(path: str) -> str:
         name = part.split("=", 1)[0]
         parts.append(f"{name}=***" if name.startswith(_HIDDEN_PARAMS) else part)
     return f"{raw_path}?{'&'.join(parts)}"
+
+
+def _altered_list(fault: Fault, body: bytes) -> bytes:
+    """A list answer as a list fault leaves it (see ``Fault``); other answers unchanged."""
+    try:
+        items = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(items, list):
+        return body
+    if fault.kind == "empty_page":
+        items = []
+    elif fault.kind == "drop_record" and items:
+        del items[len(items) // 2 if fault.index is None else fault.index]
+    elif fault.kind == "repeat_ids" and len(items) > 1:
+        half = items[: len(items) // 2]
+        items = half + half + items[2 * len(half) :]
+    return wp_json(items)
 
 
 def _fault_response(fault: Fault, store: SampleStore) -> Response:
