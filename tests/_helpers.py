@@ -78,7 +78,9 @@ def parse_json_output(text: str) -> Any:
 
 def store_truth(store: SampleStore) -> dict[int, tuple[Any, ...]]:
     """Every order as the official client sees it: id → (status, total, refunded, modified)."""
-    api = woocommerce.API(store.url, store.consumer_key, store.consumer_secret, version="wc/v3")
+    api = woocommerce.API(
+        store.url, store.consumer_key, store.consumer_secret, version="wc/v3", timeout=60
+    )
     truth: dict[int, tuple[Any, ...]] = {}
     page = 1
     while True:

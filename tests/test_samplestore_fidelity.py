@@ -163,7 +163,11 @@ def irt(irt_data: StoreData) -> Iterator[SampleStore]:
 
 def client(store: SampleStore, key: str | None = None, secret: str | None = None) -> Any:
     return woocommerce.API(
-        store.url, key or store.consumer_key, secret or store.consumer_secret, version="wc/v3"
+        store.url,
+        key or store.consumer_key,
+        secret or store.consumer_secret,
+        version="wc/v3",
+        timeout=60,  # the default 5 s is too tight on a loaded CI machine
     )
 
 
