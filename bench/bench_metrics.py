@@ -36,7 +36,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cli._config import Config, StoreConfig, save_config  # noqa: E402
+from app import Config, StoreConfig, save_config  # noqa: E402
 from cli.main import run  # noqa: E402
 from connector import open_database  # noqa: E402
 from connector._db import normalize_url  # noqa: E402

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli._config import config_path, load_config
+from app import config_path, load_config
 from connector import BazgashtError
 
 #: Help is click's plain formatter: rich's help panels wrapped raggedly at 80 columns and

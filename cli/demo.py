@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine, func, select
 
-from cli._config import ENV_DATABASE_URL, Config, StoreConfig, save_config
+from app import ENV_DATABASE_URL, Config, StoreConfig, save_config
 from cli._context import AppContext, app_context, invocation, stdout_console
 from cli._render import Table, esc
 from cli.analytics import headline

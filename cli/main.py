@@ -17,14 +17,17 @@ from typing import Annotated
 
 import typer
 
+from app import ENV_CONFIG, Config, config_path, load_config, save_config
 from cli import analytics as analytics_cmd
 from cli import campaign
 from cli import demo as demo_cmd
 from cli import loyalty as loyalty_cmd
 from cli import samplestore as samplestore_cmd
+from cli import serve as serve_cmd
 from cli import store as store_cmd
+from cli import storefront as storefront_cmd
 from cli import sync as sync_cmd
-from cli._config import ENV_CONFIG, Config, config_path, load_config, save_config
+from cli import webhooks as webhooks_cmd
 from cli._context import AppContext, app_context, invocation
 from cli._options import new_app
 from cli._render import CleanLogRecords, clean
@@ -128,6 +131,9 @@ app.command("metrics")(analytics_cmd.metrics)
 app.command("cohorts")(analytics_cmd.cohorts)
 app.command("rfm")(analytics_cmd.rfm)
 app.command("report")(analytics_cmd.report)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(storefront_cmd.app, name="storefront")
 app.command("demo")(demo_cmd.demo)
 app.add_typer(samplestore_cmd.app, name="sample-store")
 

@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.text import Text
 
-from cli._config import (
+from app import (
     STORE_NAME_PATTERN,
     StoreConfig,
     save_config,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine, func, select
 from typer.core import TyperGroup
 
+from app import StoreRun, sync_one
 from cli._context import AppContext, app_context, stderr_console, stdout_console
 from cli._options import (
     AllOpt,
@@ -30,13 +29,7 @@ from cli._options import (
 from cli._render import Table, clean, esc
 from cli.loyalty import run_notes
 from connector import BazgashtError, LockHeld
-from connector._check import check_store
-from connector._client import WooClient
-from connector._facts import remember_facts
-from connector._identity import verify_identity
 from connector._schema import orders, quarantine, stores, sync_runs
-from connector._sync import SyncResult, sync_store
-from loyalty import ProgramRun, after_sync
 
 
 class _SyncGroup(TyperGroup):
@@ -123,8 +116,9 @@ def sync(
             run = _sync_one(context, engine, name, full, concurrency, show_progress)
             summary |= {"outcome": "ok", **run.as_dict()}
             notes = run_notes(context, name, run.loyalty)
-            for problem in run.loyalty.problems:
-                # The mirror is fine; a reward coupon could not be issued or checked.
+            for problem in run.problems:
+                # The mirror is fine; a reward coupon could not be issued or checked, or the
+                # customers' points could not be pushed to the store.
                 codes.add(1)
                 summary["outcome"] = "loyalty_problem"
                 if not as_json:
@@ -167,53 +161,12 @@ def _unexpected(name: str, exc: Exception) -> str:
     )
 
 
-@dataclass(frozen=True)
-class StoreRun:
-    """One store's run: the mirror, then the loyalty program on it."""
-
-    sync: SyncResult
-    loyalty: ProgramRun
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.sync.as_dict(), "loyalty": self.loyalty.as_dict()}
-
-
 def _sync_one(
     context: AppContext, engine: Engine, name: str, full: bool, concurrency: int, progress: bool
 ) -> StoreRun:
-    store = context.store(name)
-    creds = store.credentials(name, context.environ)
-    with WooClient(creds, pool_size=max(concurrency, 2)) as client:
-        with engine.connect() as conn:
-            known_version = conn.execute(
-                select(stores.c.wc_version).where(stores.c.name == name)
-            ).scalar()
-        if known_version is None:
-            # First contact: learn currency, decimals and timezone (metrics need them) — of
-            # the shop mirrored under this name only (raises StoreIdentityChanged otherwise).
-            report = check_store(client)
-            if report.facts is not None:
-                verify_identity(engine, client, name)
-                remember_facts(engine, name, creds.url, report.facts)
-        mirrored = _mirror(engine, client, name, creds.url, full, concurrency, progress)
-        # SPEC §4: the ledger follows the mirror at the end of every sync of the store.
-        program = after_sync(
-            engine, client, name, context.store_id(name), store.loyalty, datetime.now(UTC)
-        )
-        return StoreRun(mirrored, program)
-
-
-def _mirror(
-    engine: Engine,
-    client: WooClient,
-    name: str,
-    url: str,
-    full: bool,
-    concurrency: int,
-    progress: bool,
-) -> SyncResult:
+    """``app.sync_one``, with a progress bar on a terminal."""
     if not progress:
-        return sync_store(engine, client, store=name, url=url, full=full, concurrency=concurrency)
+        return sync_one(context, name, full=full, concurrency=concurrency)
     with Progress(
         TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
         BarColumn(),
@@ -229,15 +182,7 @@ def _mirror(
                 tasks[resource] = bar.add_task(resource, total=expected)
             bar.update(tasks[resource], completed=done)
 
-        return sync_store(
-            engine,
-            client,
-            store=name,
-            url=url,
-            full=full,
-            concurrency=concurrency,
-            progress=on_page,
-        )
+        return sync_one(context, name, full=full, concurrency=concurrency, progress=on_page)
 
 
 def _one_line(summary: dict[str, Any]) -> str:

@@ -414,7 +414,7 @@ class SyncEngine:
         concurrency: int,
         now: Callable[[], datetime],
         progress: ProgressCallback | None,
-        run_id: int,
+        run_id: int | None,
         supports_modified_after: bool | None,
     ) -> None:
         self.engine = engine
@@ -579,9 +579,11 @@ class SyncEngine:
         *,
         checkpoint: tuple[_Plan, datetime, Position, str | None] | None = None,
         gone: Sequence[int] = (),
+        then: Callable[[Connection, list[int]], None] | None = None,
     ) -> None:
-        """Validate and store ``records`` in one transaction, with the checkpoint (if given)
-        and the deletion marks (``gone``): bad records go to the quarantine, never stop it."""
+        """Validate and store ``records`` in one transaction, with the checkpoint (if given),
+        the deletion marks (``gone``) and ``then(conn, ids written)`` (if given): bad records
+        go to the quarantine, never stop it."""
         now = self.now()
         valid: list[tuple[Any, BaseModel]] = []
         bad: list[tuple[Any, str]] = []
@@ -608,6 +610,8 @@ class SyncEngine:
                 result.deleted += self._mark_deleted(conn, stream, scan, gone, now)
             if checkpoint is not None:
                 self._save_checkpoint(conn, stream, *checkpoint, now)
+            if then is not None:
+                then(conn, [model.id for _, model in valid])  # type: ignore[attr-defined]
         if stream is ORDERS:
             self._order_customer_ids.update(
                 o.customer_id for _, o in valid if isinstance(o, Order) and o.customer_id > 0
@@ -923,6 +927,66 @@ def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     return f"{type(orig).__name__}: {lines[0] if lines else ''}".strip()
+
+
+#: The streams by resource name, for records that arrive outside a listing.
+STREAM_OF = {stream.resource: stream for stream in STREAMS}
+
+
+def write_records(
+    engine: Engine,
+    client: StoreApi,
+    store_id: int,
+    resource: str,
+    records: Sequence[Any],
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    then: Callable[[Connection, list[int]], None] | None = None,
+) -> StreamResult:
+    """Store records that arrived outside a listing (webhook deliveries, ``resource``
+    "orders" or "customers") exactly as a sync stores a page: the same model validates them,
+    the same writer upserts them, a bad one goes to the quarantine. One transaction, in
+    which ``then(conn, ids written)`` also runs (the caller's own bookkeeping).
+
+    The caller holds the store's sync lock (``store_lock``) and has chosen which records to
+    write (e.g. none older than the mirror's row): the writer upserts unconditionally."""
+    stream = STREAM_OF[resource]
+    runner = SyncEngine(
+        engine,
+        client,
+        store_id=store_id,
+        full=False,
+        concurrency=1,
+        now=now,
+        progress=None,
+        run_id=None,
+        supports_modified_after=None,
+    )
+    result = StreamResult(resource, "webhook")
+    runner._commit(stream, list(records), None, result, then=then)
+    return result
+
+
+def mark_deleted(
+    conn: Connection, store_id: int, resource: str, ids: Sequence[int], now: datetime
+) -> int:
+    """Mark mirrored rows the store confirmed gone (trashed or deleted) as deleted, as a
+    full sync does for rows its scan proved gone; returns how many changed. In the caller's
+    transaction (e.g. ``write_records``'s ``then``)."""
+    table = STREAM_OF[resource].table
+    if not ids:
+        return 0
+    return int(
+        conn.execute(
+            update(table)
+            .where(
+                table.c.store_id == store_id,
+                table.c.wc_id.in_(list(ids)),
+                table.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=now)
+        ).rowcount
+    )
 
 
 def sync_store(

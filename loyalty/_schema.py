@@ -10,7 +10,9 @@
 * ``loyalty_ledger_heads`` — per store, the chain's length and last hash as the last append
   left them (tail deletions and appends behind Bazgasht's back show against it).
 * ``loyalty_redemptions`` — one row per redemption, a small state machine
-  (pending → issued → used | expired, or pending → released).
+  (pending → issued → used | expired, or pending → released). A redemption asked for by
+  the storefront carries its ``request_id``, UNIQUE per (store, identity): retries of one
+  request find one redemption.
 * ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
   and what the last reconciliation saw (for the incremental runs).
 * ``loyalty_order_facts`` / ``loyalty_account_facts`` — the rule inputs as the last
@@ -118,8 +120,12 @@ loyalty_redemptions = Table(
     Column("closed_at", UTCDateTime),  # released, or expired unused
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
+    # The storefront's idempotency key (a UUID the plugin picks once per redemption attempt):
+    # the same request, retried, finds this redemption instead of making a second one.
+    Column("request_id", String(36)),
     UniqueConstraint("store_id", "code", name="uq_loyalty_redemptions_code"),
     Index("ix_loyalty_redemptions_status", "store_id", "status"),
+    Index("uq_loyalty_redemptions_request", "store_id", "identity", "request_id", unique=True),
 )
 
 loyalty_order_facts = Table(

@@ -69,9 +69,24 @@ STATUSES = ("pending", "issued", "used", "expired", "released")
 
 
 class RedeemError(BazgashtError):
-    """A redemption that cannot be made (not enough points, below the minimum, no e-mail)."""
+    """A redemption that cannot be made (not enough points, below the minimum, no e-mail).
+
+    ``code`` says which rule refused it, for machines (the storefront API's 422 codes):
+    ``below_minimum``, ``insufficient_balance``, ``negative_balance``, ``invalid_points``,
+    ``no_email``."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RequestIdConflict(RedeemError):
+    """A request id already names another redemption (other points or another customer)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="request_id_conflict")
 
 
 class CouponApi(Protocol):
@@ -103,6 +118,7 @@ class Redemption:
     closed_at: datetime | None
     attempts: int
     last_error: str | None
+    request_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -125,6 +141,7 @@ class Redemption:
             "closed_at": iso(self.closed_at),
             "attempts": self.attempts,
             "last_error": self.last_error,
+            "request_id": self.request_id,
         }
 
 
@@ -186,7 +203,8 @@ def email_of(conn: Connection, program: Program, identity: str) -> str:
             return str(latest)
     raise RedeemError(
         f"{identity} has no e-mail address to restrict a coupon to; a reward coupon cannot "
-        "be issued."
+        "be issued.",
+        code="no_email",
     )
 
 
@@ -216,31 +234,57 @@ def redemptions(
 
 
 def reserve(
-    engine: Engine, program: Program, identity: str, points: int, now: datetime
+    engine: Engine,
+    program: Program,
+    identity: str,
+    points: int,
+    now: datetime,
+    *,
+    request_id: str | None = None,
 ) -> Redemption:
-    """Step 1: check and debit, in one transaction under the ledger lock."""
+    """Step 1: check and debit, in one transaction under the ledger lock.
+
+    With ``request_id`` (the storefront's idempotency key) a redemption already made for it
+    is returned as it stands instead of a second one — unless it was for other points or
+    another identity: ``RequestIdConflict``. The look-up runs under the lock, so two
+    concurrent copies of one request make one redemption."""
+    if points < 1 or points > MAX_POINTS:
+        raise RedeemError(f"{points} points is not a believable redemption.", code="invalid_points")
+    if request_id is not None:
+        with engine.connect() as conn:
+            earlier = _by_request(conn, program, request_id)
+        if earlier is not None:
+            return _same_request(earlier, identity, points)
     if points < program.min_redeem_points:
         raise RedeemError(
             f"{points} points is below the program's minimum of {program.min_redeem_points} "
-            "for a redemption (min_redeem_points)."
+            "for a redemption (min_redeem_points).",
+            code="below_minimum",
         )
-    if points > MAX_POINTS:
-        raise RedeemError(f"{points} points is not a believable redemption.")
     amount = program.amount_of(points)
     if amount <= 0:
-        raise RedeemError(f"{points} points are worth nothing at {program.point_value} per point.")
+        raise RedeemError(
+            f"{points} points are worth nothing at {program.point_value} per point.",
+            code="invalid_points",
+        )
     with ledger_lock(engine, program.store), engine.begin() as conn:
+        if request_id is not None:
+            earlier = _by_request(conn, program, request_id)
+            if earlier is not None:
+                return _same_request(earlier, identity, points)
         have = availability(conn, program, identity, now)
         if have.balance < 0:
             raise RedeemError(
                 f"{identity} has a negative balance ({have.balance} points: points already "
-                "spent were taken back by a refund); no redemption until it is positive again."
+                "spent were taken back by a refund); no redemption until it is positive again.",
+                code="negative_balance",
             )
         if points > have.available:
             pending = f", {have.pending} of them still pending" if have.pending else ""
             raise RedeemError(
                 f"{identity} has {have.available} points available ({have.balance} in "
-                f"total{pending}); cannot redeem {points}."
+                f"total{pending}); cannot redeem {points}.",
+                code="insufficient_balance",
             )
         email = email_of(conn, program, identity)
         # Random, and stored before the coupon exists: the retry looks this code up.
@@ -258,6 +302,7 @@ def reserve(
                     created_at=now,
                     expires_at=now + timedelta(days=program.coupon_valid_days),
                     attempts=0,
+                    request_id=request_id,
                 )
             ).inserted_primary_key[0]
         )
@@ -273,6 +318,28 @@ def reserve(
         )
         append(conn, program.store_id, [entry], now, redemption_id=redemption_id, coupon_code=code)
         return _row(conn, redemption_id)
+
+
+def _by_request(conn: Connection, program: Program, request_id: str) -> Redemption | None:
+    """The store's redemption made for this request id, whoever it was for."""
+    red = loyalty_redemptions
+    row = conn.execute(
+        select(red)
+        .where(red.c.store_id == program.store_id, red.c.request_id == request_id)
+        .order_by(red.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else Redemption(**row._mapping)
+
+
+def _same_request(earlier: Redemption, identity: str, points: int) -> Redemption:
+    """The earlier redemption of a repeated request, if it asked for the same thing."""
+    if earlier.identity != identity or earlier.points != points:
+        raise RequestIdConflict(
+            f"request id {earlier.request_id} was already used for redemption {earlier.id} "
+            "with other points or for another customer."
+        )
+    return earlier
 
 
 def coupon_payload(program: Program, r: Redemption) -> dict[str, Any]:
@@ -579,6 +646,7 @@ __all__ = [
     "CouponCheck",
     "RedeemError",
     "Redemption",
+    "RequestIdConflict",
     "availability",
     "check_coupons",
     "coupon_payload",

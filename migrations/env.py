@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import app._schema  # noqa: F401  # registers the application's tables too
 import loyalty._schema  # noqa: F401  # registers the loyalty tables on the same metadata
 from connector._schema import metadata
 from loyalty.campaigns import _schema as _campaign_tables  # noqa: F401  # registers them too

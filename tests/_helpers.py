@@ -13,7 +13,7 @@ from typing import Any
 import woocommerce
 from sqlalchemy import Engine, select
 
-from cli._config import Config, StoreConfig, save_config
+from app import Config, StoreConfig, save_config
 from connector._schema import MIRROR_TABLES, orders, stores
 from connector.samplestore import SampleStore
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli._config import load_config
+from app import load_config
 from cli.main import run
 from connector import ConfigError
 

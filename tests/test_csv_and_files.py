@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
+from app import load_config, save_config
 from cli import _files
-from cli._config import load_config, save_config
 from cli._csv import BOM, csv_text, safe_cell
 from cli.main import run
 from connector._schema import customers

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli.main import run
 from tests._helpers import write_config
 from tests._loyalty import Mirror, day

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from connector import open_database
 from connector._client import StoreCredentials, WooClient
 from connector.samplestore import Fault, SampleStore

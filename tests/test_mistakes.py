@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from cli._config import load_config, shop_address
+from app import load_config, shop_address
 from cli.main import run
 from tests._loyalty import Mirror, day
 

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from app import load_config, save_config
 from cli import loyalty as loyalty_cli
-from cli._config import load_config, save_config
 from cli._options import EXIT_PENDING
 from cli.main import run
 from connector import NetworkError

@@ -39,7 +39,7 @@ LISTING = {"per_page": "100", "orderby": "id"}
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's client, with retries that wait milliseconds, not seconds."""
     monkeypatch.setattr(
-        "cli.sync.WooClient", functools.partial(WooClient, backoff_base=0.01, backoff_cap=0.05)
+        "app._sync.WooClient", functools.partial(WooClient, backoff_base=0.01, backoff_cap=0.05)
     )
 
 
@@ -448,16 +448,16 @@ def test_sync_all_goes_on_after_any_failure_and_json_always_prints(
 ) -> None:
     with SampleStore(orders=60, seed=3) as other:
         config = write_config(tmp_path / "c.toml", db_url, a=store, b=other)
-        import cli.sync
+        import app._sync  # the per-store job moved there (issue 13's application layer)
 
-        real = cli.sync.after_sync
+        real = app._sync.after_sync
 
         def broken_for_a(engine: Engine, client: Any, name: str, *args: Any) -> Any:
             if name == "a":
                 raise KeyError("a bug in the loyalty program")
             return real(engine, client, name, *args)
 
-        monkeypatch.setattr(cli.sync, "after_sync", broken_for_a)
+        monkeypatch.setattr(app._sync, "after_sync", broken_for_a)
         code, out, err = sync(config, "--all", "--json", capsys=capsys)
         assert code == 1
         summaries = {s["store"]: s for s in json.loads(out)["stores"]}

@@ -39,7 +39,7 @@ from tests._helpers import (
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI's client, with retries that wait milliseconds, not seconds."""
     monkeypatch.setattr(
-        "cli.sync.WooClient", functools.partial(WooClient, backoff_base=0.01, backoff_cap=0.05)
+        "app._sync.WooClient", functools.partial(WooClient, backoff_base=0.01, backoff_cap=0.05)
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import Engine, insert, update
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli._render import CleanLogRecords, Table, clean, esc, json_text
 from cli.main import run
 from connector._schema import customers, sync_runs

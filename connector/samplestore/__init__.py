@@ -23,9 +23,11 @@ from connector.samplestore._data import (
 from connector.samplestore._faults import Fault
 from connector.samplestore._generator import generate_store
 from connector.samplestore._server import SampleStore, serve_forever
+from connector.samplestore._webhooks import DeliveryLog
 
 __all__ = [
     "CustomerView",
+    "DeliveryLog",
     "Fault",
     "OrderView",
     "RefundView",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,10 @@ from connector.samplestore._oauth import (
     parse_php_query,
     php_urlencode,
 )
+
+if TYPE_CHECKING:
+    from connector.samplestore._webhooks import WebhookHub
+
 from connector.samplestore._render import (
     SITE_NAME,
     Site,
@@ -296,6 +300,17 @@ COUPON_WRITE_ARGS = {
     "meta_data": Arg("list"),
     "status": Arg("string"),
 }
+WEBHOOK_LIST_ARGS = {
+    **_PAGING,
+    "status": Arg("enum", enum=("all", "active", "paused", "disabled")),
+}
+WEBHOOK_WRITE_ARGS = {
+    "name": Arg("string"),
+    "topic": Arg("string"),
+    "delivery_url": Arg("string"),
+    "secret": Arg("string"),
+    "status": Arg("enum", enum=("active", "paused", "disabled")),
+}
 ORDER_WRITE_ARGS = {
     "status": Arg("enum", enum=tuple(s for s in STATUSES if s != "trash")),
     "customer_id": Arg("integer"),
@@ -368,6 +383,8 @@ class Api:
         unstable_ties: bool = False,
     ) -> None:
         self.data, self.site, self.keys = data, site, keys
+        #: The store's webhooks (``SampleStore`` sets it); None: no webhook routes.
+        self.webhooks: WebhookHub | None = None
         self.allow_basic_over_http = allow_basic_over_http
         self.unstable_ties = unstable_ties
         self.zone: Any = UTC if site.timezone == "UTC" else ZoneInfo(site.timezone)
@@ -748,7 +765,8 @@ def delete_order(api: Api, call: Call) -> Response:
     row = _order_row(api, call)
     before = render_order(api.data, api.site, row)
     if call.args.get("force"):
-        api.data.delete_order(call.now, api.data.o_id[row])
+        # A permanent delete sends no webhook (WooCommerce 8.2: order.deleted is the trash).
+        api.data.delete_order(call.now, api.data.o_id[row], quiet=True)
         api.data.purged.add(row)
         return api.ok(before)
     if api.data.o_status[row] == TRASH:
@@ -1052,8 +1070,13 @@ def not_implemented(api: Api, call: Call) -> Response:
 
 
 def _routes() -> list[Route]:
+    from connector.samplestore import _webhooks as hooks  # it imports this module
+
     def route(pattern: str, namespace: str = "wc/v3", **endpoints: Endpoint) -> Route:
         return Route(re.compile(pattern), endpoints, namespace)
+
+    batch = Endpoint(hooks.batch_customers, {}, "edit")
+    webhook_write = Endpoint(hooks.update_webhook, WEBHOOK_WRITE_ARGS, "edit")
 
     single = {**_SINGLE, "dp": Arg("integer")}
     return [
@@ -1087,6 +1110,7 @@ def _routes() -> list[Route]:
             GET=Endpoint(list_customers, CUSTOMER_ARGS, "list"),
             POST=Endpoint(not_implemented, {}, "create"),
         ),
+        route("/wc/v3/customers/batch", POST=batch, PUT=batch, PATCH=batch),
         route(
             r"/wc/v3/customers/(?P<id>[\d]+)",
             GET=Endpoint(get_customer, _SINGLE, "view"),
@@ -1107,6 +1131,21 @@ def _routes() -> list[Route]:
             PUT=Endpoint(update_coupon, COUPON_WRITE_ARGS, "edit"),
             PATCH=Endpoint(update_coupon, COUPON_WRITE_ARGS, "edit"),
             DELETE=Endpoint(delete_coupon, _FORCE, "delete"),
+        ),
+        route(
+            "/wc/v3/webhooks",
+            GET=Endpoint(hooks.list_webhooks, WEBHOOK_LIST_ARGS, "list"),
+            POST=Endpoint(
+                hooks.create_webhook, WEBHOOK_WRITE_ARGS, "create", ("topic", "delivery_url")
+            ),
+        ),
+        route(
+            r"/wc/v3/webhooks/(?P<id>[\d]+)",
+            GET=Endpoint(hooks.get_webhook, _SINGLE, "view"),
+            POST=webhook_write,
+            PUT=webhook_write,
+            PATCH=webhook_write,
+            DELETE=Endpoint(hooks.delete_webhook, _FORCE, "delete"),
         ),
         route("/wc/v3/system_status", GET=Endpoint(get_system_status, _SINGLE, "list")),
         route(

@@ -404,6 +404,12 @@ class StoreData:
         self.c_username: list[str] = []
 
         self.coupons: dict[int, CouponRecord] = {}
+        #: Account row → its meta (``[{"id", "key", "value"}]``), as written through the API.
+        self.c_meta: dict[int, list[dict[str, Any]]] = {}
+        #: Order row → its status before it went to the trash (WordPress' _wp_trash_meta_status).
+        self.trashed_from: dict[int, int] = {}
+        #: Told ``(resource, event, id)`` of each change, under the lock (webhooks queue it).
+        self.listener: Callable[[str, str, int], None] | None = None
 
         self.next_post_id = 1  # orders, refunds and coupons share WordPress' post ids
         self.next_item_id = 1
@@ -442,12 +448,18 @@ class StoreData:
     def copy(self) -> StoreData:
         """An independent deep copy (generate once, then give each test its own)."""
         with self.lock:
-            state = {k: v for k, v in vars(self).items() if k not in ("lock", "_cache")}
+            state = {k: v for k, v in vars(self).items() if k not in ("lock", "_cache", "listener")}
             clone = StoreData.__new__(StoreData)
             vars(clone).update(copy.deepcopy(state))
             clone.lock = threading.RLock()
             clone._cache = {}
+            clone.listener = None
             return clone
+
+    def emit(self, resource: str, event: str, object_id: int) -> None:
+        """Tell the listener (the store's webhooks) about a change."""
+        if self.listener is not None:
+            self.listener(resource, event, object_id)
 
     # ------------------------------------------------------------------ people
 
@@ -1079,6 +1091,9 @@ class StoreData:
             if status != TRASH:
                 self._index_add(row)
             self._touch()
+            # Creating an order (checkout or REST) fires order.created and order.updated.
+            self.emit("order", "created", self.o_id[row])
+            self.emit("order", "updated", self.o_id[row])
             return self.o_id[row]
 
     def _name_index(self, name: object, person: int, first: bool) -> int:
@@ -1207,15 +1222,32 @@ class StoreData:
                 if crow is not None and status in PAID_STATUSES:
                     self.c_paying[crow] = 1
             self.set_modified(row, when)
+            self.emit("order", "updated", order_id)
 
-    def delete_order(self, at: int, order_id: int) -> None:
-        """Move an order to the trash (``DELETE /orders/<id>`` without ``force``)."""
+    def delete_order(self, at: int, order_id: int, *, quiet: bool = False) -> None:
+        """Move an order to the trash (``DELETE /orders/<id>`` without ``force``); fires
+        ``order.deleted`` unless ``quiet`` (a permanent delete sends nothing)."""
         with self.lock:
             row = self.order_row(order_id)
             if row is None:
                 raise KeyError(f"no order {order_id}")
+            if self.o_status[row] != TRASH:
+                self.trashed_from[row] = self.o_status[row]
             self.set_status(row, TRASH)
             self.o_modified[row] = at
+            if not quiet:
+                self.emit("order", "deleted", order_id)
+
+    def restore_order(self, at: int, order_id: int) -> None:
+        """Take an order out of the trash, back to its status before (``WC_Order::untrash``);
+        fires ``order.restored`` only."""
+        with self.lock:
+            row = self.order_row(order_id)
+            if row is None or self.o_status[row] != TRASH:
+                raise KeyError(f"no order {order_id} in the trash")
+            self.set_status(row, self.trashed_from.pop(row, STATUS_CODE["pending"]))
+            self.set_modified(row, max(at, self.o_modified[row]))
+            self.emit("order", "restored", order_id)
 
     def create_customer(self, at: int, **overrides: Any) -> int:
         """A new account (role customer). Overrides: ``email``, ``first_name``,
@@ -1247,6 +1279,8 @@ class StoreData:
                 person=person, created=created, modified=created, username=username
             )
             self._touch()
+            self.emit("customer", "created", cid)
+            self.emit("customer", "updated", cid)
             return cid
 
     def append_customer(
@@ -1288,6 +1322,42 @@ class StoreData:
             self.c_person[crow] = self.add_person(first, last, email)
             self.c_modified[crow] = at
             self._touch()
+            self.emit("customer", "updated", customer_id)
+
+    def update_customer_meta(self, at: int, customer_id: int, meta: list[Any]) -> None:
+        """Write meta through the REST API (``meta_data`` of ``PUT customers/<id>`` or of a
+        batch update): an item with a known ``id`` or ``key`` replaces that value
+        (``WC_Data::update_meta_data``), another one is added. Bumps ``date_modified``."""
+        with self.lock:
+            crow = self.customer_row(customer_id)
+            if crow is None:
+                raise KeyError(f"no customer {customer_id}")
+            stored = self.c_meta.setdefault(crow, [])
+            for item in meta:
+                if not isinstance(item, dict) or "key" not in item:
+                    continue
+                existing = next(
+                    (
+                        m
+                        for m in stored
+                        if ("id" in item and m["id"] == item["id"]) or m["key"] == item["key"]
+                    ),
+                    None,
+                )
+                if existing is not None:
+                    existing["value"] = copy.deepcopy(item.get("value"))
+                else:
+                    stored.append(
+                        {
+                            "id": self.next_meta_id,
+                            "key": str(item["key"]),
+                            "value": copy.deepcopy(item.get("value")),
+                        }
+                    )
+                    self.next_meta_id += 1
+            self.c_modified[crow] = max(at, self.c_modified[crow])
+            self._touch()
+            self.emit("customer", "updated", customer_id)
 
     def delete_customer(self, at: int, customer_id: int) -> None:
         """Delete an account: WooCommerce rewrites its orders to ``customer_id`` 0 and
@@ -1303,6 +1373,7 @@ class StoreData:
                 self.o_customer[row] = 0
                 self.set_modified(row, max(at, self.o_modified[row]))
             self._touch()
+            self.emit("customer", "deleted", customer_id)
 
 
 def spread(amount: int, weights: Sequence[int]) -> list[int]:

@@ -421,6 +421,7 @@ def render_customer(data: StoreData, site: Site, crow: int) -> dict[str, Any]:
     if not admin:
         active = (modified or created) // 86_400 * 86_400
         meta.append({"id": 9000 + cid, "key": "wc_last_active", "value": str(active)})
+    meta += [dict(m) for m in data.c_meta.get(crow, ())]
     return {
         "id": cid,
         "date_created": local(site, created),

@@ -39,6 +39,7 @@ from connector.samplestore._pages import (
     gateway_page,
 )
 from connector.samplestore._render import Site, wp_json
+from connector.samplestore._webhooks import DeliveryLog, WebhookHub
 
 #: Bodies above this go out chunked, as Apache + PHP send full list pages.
 CHUNK = 8192
@@ -83,6 +84,7 @@ class SampleStore:
         allow_basic_over_http: bool = False,
         unstable_ties: bool = False,
         access_log: Callable[[str], None] | None = None,
+        deliver_webhooks: bool = True,
     ) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the sample store serves on loopback only, not on {host!r}")
@@ -131,6 +133,9 @@ class SampleStore:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.api: Api | None = None
+        #: Deliveries are made right after each change (True), or by ``run_webhooks()``.
+        self.deliver_webhooks = deliver_webhooks
+        self.webhooks: WebhookHub | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -152,6 +157,12 @@ class SampleStore:
             allow_basic_over_http=self.allow_basic_over_http,
             unstable_ties=self.unstable_ties,
         )
+        self.webhooks = WebhookHub(
+            self.data, self.api.site, self._epoch_now, automatic=self.deliver_webhooks
+        )
+        self.api.webhooks = self.webhooks
+        self.data.listener = self.webhooks.on_event
+        self.webhooks.start()
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -167,6 +178,9 @@ class SampleStore:
         if server is None:
             return
         self._stopping.set()  # wakes requests sleeping in latency or a timeout fault
+        if self.webhooks is not None:
+            self.webhooks.stop()
+            self.data.listener = None
         server.shutdown()
         server.close_connections()
         server.server_close()
@@ -241,6 +255,10 @@ class SampleStore:
         """Trash an order: gone from listings, still readable by id (status ``trash``)."""
         self.data.delete_order(self._epoch_now(), order_id)
 
+    def restore_order(self, order_id: int) -> None:
+        """Take a trashed order back to its earlier status (fires ``order.restored``)."""
+        self.data.restore_order(self._epoch_now(), order_id)
+
     def create_customer(self, **overrides: Any) -> int:
         return self.data.create_customer(self._epoch_now(), **overrides)
 
@@ -250,6 +268,19 @@ class SampleStore:
     def delete_customer(self, customer_id: int) -> None:
         """Delete an account; its orders become ``customer_id`` 0 and are bumped."""
         self.data.delete_customer(self._epoch_now(), customer_id)
+
+    # ------------------------------------------------------------------ webhooks
+
+    def run_webhooks(self) -> list[DeliveryLog]:
+        """Make the queued webhook deliveries now, in order (``deliver_webhooks=False``);
+        returns what was sent."""
+        assert self.webhooks is not None, "start the store first"
+        return self.webhooks.run()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued delivery has been made (automatic delivery)."""
+        assert self.webhooks is not None, "start the store first"
+        return self.webhooks.wait_idle(timeout)
 
     def __repr__(self) -> str:
         return f"SampleStore(url={self.url!r}, orders={self.data.order_count})"

@@ -9,10 +9,15 @@ path given by ``--config`` / ``BAZGASHT_CONFIG``::
     url = "https://myshop.example"
     consumer_key = "ck_…"
     consumer_secret_env = "MYSHOP_WC_SECRET"   # or consumer_secret = "cs_…" (file must be 0600)
+    webhook_secret = "…"                       # `bazgasht webhooks install` writes it
+    storefront_secret_env = "MYSHOP_STOREFRONT" # the plugin's shared secret (`storefront secret`)
 
+Every secret — the consumer secret, the webhook secret, the storefront's shared secret and
+its previous value during a rotation — is kept the same way: inline (``NAME = "…"``) or named
+by an environment variable (``NAME_env = "VAR"``, read at each run, never written here).
 ``BAZGASHT_DATABASE_URL`` overrides ``database_url``. A file holding an inline secret must not
 be readable by other users (like ssh keys): Bazgasht refuses it otherwise, and always writes
-the file with mode 0600.
+the file with mode 0600. Secrets never appear in ``repr``, logs, errors or JSON output.
 """
 
 from __future__ import annotations
@@ -30,8 +35,7 @@ import platformdirs
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connector import ConfigError
-from connector._client import StoreCredentials
+from connector import ConfigError, StoreCredentials
 
 APP_NAME = "bazgasht"
 ENV_CONFIG = "BAZGASHT_CONFIG"
@@ -86,8 +90,17 @@ def validation_message(exc: ValidationError) -> str:
     )
 
 
+#: What each secret of a store is for, in messages (never the secret itself).
+SECRET_PURPOSES = {
+    "consumer_secret": "its consumer secret",
+    "webhook_secret": "its webhook secret",
+    "storefront_secret": "the storefront's shared secret",
+    "storefront_previous_secret": "the storefront's previous shared secret",
+}
+
+
 class StoreConfig(BaseModel):
-    """One WooCommerce store. The secret is inline or, better, named by an env variable."""
+    """One WooCommerce store. Each secret is inline or, better, named by an env variable."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +110,15 @@ class StoreConfig(BaseModel):
     consumer_secret_env: str | None = None
     query_string_auth: bool = False
     verify_tls: bool = True
+    #: Signs WooCommerce's webhook deliveries (``bazgasht webhooks install`` sets it).
+    webhook_secret: str | None = Field(default=None, repr=False)
+    webhook_secret_env: str | None = None
+    #: The storefront API's shared secret, pasted into the WordPress plugin; the previous one
+    #: is still accepted while a rotation is under way (docs/storefront-api.md).
+    storefront_secret: str | None = Field(default=None, repr=False)
+    storefront_secret_env: str | None = None
+    storefront_previous_secret: str | None = Field(default=None, repr=False)
+    storefront_previous_secret_env: str | None = None
     #: The loyalty program's settings (SPEC §4), validated by the loyalty package.
     loyalty: dict[str, Any] = Field(default_factory=dict)
 
@@ -105,21 +127,49 @@ class StoreConfig(BaseModel):
     def _http_url(cls, value: str) -> str:
         return shop_address(value)
 
-    def secret(self, name: str, environ: Mapping[str, str]) -> str:
-        if self.consumer_secret_env:
-            found = environ.get(self.consumer_secret_env, "")
+    def optional_secret(self, field: str, name: str, environ: Mapping[str, str]) -> str | None:
+        """The secret ``field`` (``consumer_secret``, ``webhook_secret``, …): from the
+        environment variable named by ``<field>_env`` if there is one (which must then be
+        set), else inline, else None."""
+        variable = getattr(self, f"{field}_env")
+        if variable:
+            found = environ.get(variable, "")
             if not found:
                 raise ConfigError(
-                    f"store {name!r}: the environment variable {self.consumer_secret_env} that "
-                    "should hold its consumer secret is not set."
+                    f"store {name!r}: the environment variable {variable} that should hold "
+                    f"{SECRET_PURPOSES[field]} is not set."
                 )
+            return str(found)
+        inline = getattr(self, field)
+        return str(inline) if inline else None
+
+    def secret(self, name: str, environ: Mapping[str, str]) -> str:
+        found = self.optional_secret("consumer_secret", name, environ)
+        if found:
             return found
-        if self.consumer_secret:
-            return self.consumer_secret
         raise ConfigError(
             f"store {name!r} has no consumer secret: set consumer_secret_env in the config, "
             f"or run `bazgasht store add {name}` again."
         )
+
+    def webhook_key(self, name: str, environ: Mapping[str, str]) -> str | None:
+        """The secret WooCommerce signs this store's webhook deliveries with; None until
+        ``bazgasht webhooks install``."""
+        return self.optional_secret("webhook_secret", name, environ)
+
+    def storefront_keys(self, name: str, environ: Mapping[str, str]) -> tuple[str, ...]:
+        """The storefront secrets a request may be signed with: the current one, then the
+        previous one while a rotation is under way. Empty when the storefront is not set up."""
+        current = self.optional_secret("storefront_secret", name, environ)
+        if current is None:
+            return ()
+        previous = self.optional_secret("storefront_previous_secret", name, environ)
+        return (current, previous) if previous and previous != current else (current,)
+
+    @property
+    def inline_secrets(self) -> bool:
+        """Whether this store keeps any secret in the config file itself."""
+        return any(getattr(self, field) for field in SECRET_PURPOSES)
 
     def credentials(self, name: str, environ: Mapping[str, str]) -> StoreCredentials:
         return StoreCredentials(
@@ -161,11 +211,11 @@ def load_config(path: Path) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"the config file {path} has errors: {validation_message(exc)}") from exc
-    if any(s.consumer_secret for s in config.stores.values()):
+    if any(s.inline_secrets for s in config.stores.values()):
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                f"the config file {path} holds a consumer secret but other users can read it "
+                f"the config file {path} holds a secret but other users can read it "
                 f"(mode {mode:o}). Run: chmod 600 {path}"
             )
     return config
