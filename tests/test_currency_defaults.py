@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import Engine, select
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli.main import run
 from loyalty import settings as settings_module
 from loyalty._schema import loyalty_programs

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli.main import run
 from connector._schema import order_coupons
 from loyalty.campaigns import CampaignSpec, create_campaign, members, run_campaign

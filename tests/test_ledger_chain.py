@@ -18,7 +18,7 @@ from alembic import command
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli._options import EXIT_TAMPERED
 from cli.main import run
 from connector._db import _alembic_config

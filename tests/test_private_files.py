@@ -86,7 +86,7 @@ def test_the_cli_keeps_the_default_data_folder_private(
     data = tmp_path / "share" / "bazgasht"
     data.mkdir(parents=True, mode=0o755)
     os.chmod(data, 0o755)
-    monkeypatch.setattr("cli._config.platformdirs.user_data_dir", lambda _app: str(data))
+    monkeypatch.setattr("app._config.platformdirs.user_data_dir", lambda _app: str(data))
     monkeypatch.delenv("BAZGASHT_DATABASE_URL", raising=False)
     code = run(["--config", str(tmp_path / "config.toml"), "init"])
     _, err = capsys.readouterr()

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, insert, select
 
-from cli._config import load_config, save_config
+from app import load_config, save_config
 from cli.main import run
 from connector import open_database
 from connector._check import StoreFacts
