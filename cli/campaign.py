@@ -239,7 +239,7 @@ def create_cmd(
         found = preview(engine, store_id, spec, now, program=program)
         info = _store_info(context, store_id)
         if as_json:
-            _echo_json({"campaign": name, "dry_run": True, **found.as_dict()})
+            _echo_json({"campaign": name, "dry_run": True, **found.as_dict(info.decimals)})
             return
         print_preview(name, found, info)
         return
@@ -364,13 +364,13 @@ def list_cmd(
     context = app_context(ctx)
     _, store_id = _store(context, store)
     found = list_campaigns(context.engine(), store_id)
+    info = _store_info(context, store_id)
     if as_json:
-        _echo_json({"campaigns": [c.as_dict() for c in found]})
+        _echo_json({"campaigns": [c.as_dict(info.decimals) for c in found]})
         return
     if not found:
         typer.echo("No campaigns yet.")
         return
-    info = _store_info(context, store_id)
     table = Table("name", "audience", "offer", "days", "hold-out", "status", "last run")
     for c in found:
         last = (

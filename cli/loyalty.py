@@ -306,7 +306,7 @@ def redeem_cmd(
         for line in finished_lines(name, earlier):
             typer.echo(line)
     if as_json:
-        _echo_json(r.as_dict())
+        _echo_json(r.as_dict(program.decimals))
     elif r.status == "issued":
         typer.echo(
             clean(
@@ -361,7 +361,7 @@ def coupons_cmd(
     context, name, program, _clock = _open(ctx, store)
     found = redemptions(context.engine(), program, status)
     if as_json:
-        _echo_json({"store": name, "redemptions": [r.as_dict() for r in found]})
+        _echo_json({"store": name, "redemptions": [r.as_dict(program.decimals) for r in found]})
         return
     if not found:
         typer.echo("No redemptions yet.")

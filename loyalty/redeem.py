@@ -120,7 +120,9 @@ class Redemption:
     last_error: str | None
     request_id: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, decimals: int) -> dict[str, Any]:
+        """JSON-ready; the amount with the currency's ``decimals`` ("10.00", "935000")."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
@@ -129,7 +131,7 @@ class Redemption:
             "identity": self.identity,
             "email": self.email,
             "points": self.points,
-            "amount": str(self.amount),
+            "amount": f"{self.amount:.{decimals}f}",
             "code": self.code,
             "status": self.status,
             "coupon_id": self.coupon_id,

@@ -28,6 +28,7 @@ from connector._schema import order_coupons
 from loyalty.campaigns import CampaignSpec, create_campaign, members, run_campaign
 from loyalty.ledger import grant
 from loyalty.reconcile import reconcile
+from loyalty.redeem import redeem
 from tests._helpers import write_config
 from tests._loyalty import Mirror, day
 from tests.test_campaigns import FakeStore
@@ -36,7 +37,8 @@ NOW = day(400)
 
 MONEY_KEYS = {
     "revenue", "aov", "customer_value", "clv", "cac", "cost_per_returning_customer", "arpu",
-    "liability", "value", "total_spent", "discount",
+    "liability", "value", "total_spent", "discount", "amount", "min_spend", "max_cost",
+    "estimated_cost",
 }  # fmt: skip
 PRICE_KEYS = {"point_value"}
 RATE_KEYS = {
@@ -46,7 +48,7 @@ RATE_KEYS = {
     "conversion", "receivers_return_rate", "holdout_return_rate", "retention",
 }  # fmt: skip
 #: Plain numbers that are not rates (JSON numbers too).
-NUMBER_KEYS = {"purchase_frequency", "avg_days_since_last_order", "avg_orders"}
+NUMBER_KEYS = {"purchase_frequency", "avg_days_since_last_order", "avg_orders", "percent"}
 NUMERIC_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
@@ -104,8 +106,14 @@ def shop(
     program = m.program(day(40), expiry_months=14)
     reconcile(engine, program, day(40))
     grant(engine, program, "customer:7", 50, "thank you", day(41))
+    least = program.min_redeem_points  # a redemption, for `loyalty coupons`
+    grant(engine, program, "customer:7", least, "for a coupon", day(41))
+    redeem(engine, FakeStore(), program, "customer:7", least, day(42))
     spec = CampaignSpec("back", "inactive:90d", "fixed_cart", Decimal(total) / 10)
     campaign = create_campaign(engine, m.store_id, spec, NOW)
+    create_campaign(
+        engine, m.store_id, CampaignSpec("pct", "inactive:90d", "percent", Decimal(12)), NOW
+    )
     run_campaign(engine, FakeStore(), m.store_id, "back", NOW)
     used = members(engine, campaign, "issued")[0]
     m.order(99, created=day(403), email=used.email, total=total)
@@ -130,6 +138,7 @@ def test_every_json_output_types_money_and_rates_alike(
     shop: tuple[Path, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, decimals = shop
+    total = "100.00" if decimals else "935000"
     as_of = ["--as-of", day(410).isoformat()]
     now = ["--now", day(410).isoformat()]
     outputs = {
@@ -151,10 +160,23 @@ def test_every_json_output_types_money_and_rates_alike(
             config, capsys, "loyalty", *now, "expiring", "--within", "400d", "--format", "json"
         ),
         "campaign": output(config, capsys, "campaign", *now, "report", "back", "--format", "json"),
+        "campaigns": output(config, capsys, "campaign", "list", "--format", "json"),
+        "dry run": output(
+            config, capsys, "campaign", *now, "create", "again", "--audience", "inactive:1d",
+            "--amount", total, "--min-spend", total, "--dry-run", "--format", "json",
+        ),
+        "percent dry run": output(
+            config, capsys, "campaign", *now, "create", "pct2", "--audience", "inactive:1d",
+            "--discount", "12.5%", "--dry-run", "--format", "json",
+        ),
+        "coupons": output(config, capsys, "loyalty", *now, "coupons", "--format", "json"),
     }  # fmt: skip
     money = {name: check(data, decimals) for name, data in outputs.items()}
     # Each output with money in it was seen to carry some (the walk is not vacuous).
-    for name in ("metrics", "rfm", "rfm members", "summary", "balance", "top", "campaign"):
+    for name in (
+        "metrics", "rfm", "rfm members", "summary", "balance", "top", "campaign", "campaigns",
+        "dry run", "coupons",
+    ):  # fmt: skip
         assert money[name] > 0, name
     assert outputs["expiring"]["customers"], "nothing expiring: the check saw no rows"
     change = outputs["metrics"]["change"]
@@ -162,6 +184,10 @@ def test_every_json_output_types_money_and_rates_alike(
     assert isinstance(outputs["campaign"]["conversion"], float)
     assert 0 < outputs["campaign"]["conversion"] <= 1
     assert "lift_pp" in outputs["campaign"]
+    offers = {c["name"]: c for c in outputs["campaigns"]["campaigns"]}
+    assert offers["pct"]["percent"] == 12 and offers["pct"]["amount"] is None
+    assert offers["back"]["percent"] is None and offers["back"]["amount"] is not None
+    assert outputs["dry run"]["max_cost"] is not None
 
 
 def test_the_walk_catches_what_it_should() -> None:

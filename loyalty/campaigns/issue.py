@@ -123,14 +123,18 @@ class Campaign:
     created_at: datetime
     last_run_at: datetime | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, decimals: int) -> dict[str, Any]:
+        """JSON-ready. Money with the currency's ``decimals``; a percent discount is a number
+        under ``percent`` (``amount`` is then null), a fixed one money under ``amount``."""
+        percent = self.discount_type == "percent"
         return {
             "name": self.name,
             "audience": self.audience,
             "discount_type": self.discount_type,
-            "amount": str(self.amount),
+            "amount": None if percent else money_text(self.amount, decimals),
+            "percent": float(self.amount) if percent else None,
             "valid_days": self.valid_days,
-            "min_spend": None if self.min_spend is None else str(self.min_spend),
+            "min_spend": None if self.min_spend is None else money_text(self.min_spend, decimals),
             "holdout_percent": self.holdout_percent,
             "status": self.status,
             "created_at": self.created_at.isoformat(),
@@ -334,7 +338,7 @@ class Preview:
     max_cost: Decimal | None  # fixed amounts: the most it can cost; percent: unbounded
     estimated_cost: Decimal  # percent: discount × each customer's average order
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, decimals: int) -> dict[str, Any]:
         return {
             "audience": self.audience,
             "no_email": self.no_email,
@@ -342,8 +346,8 @@ class Preview:
             "would_get_coupon": self.would_get_coupon,
             "holdout": self.holdout,
             "sample": self.sample,
-            "max_cost": None if self.max_cost is None else str(self.max_cost),
-            "estimated_cost": str(self.estimated_cost),
+            "max_cost": None if self.max_cost is None else money_text(self.max_cost, decimals),
+            "estimated_cost": money_text(self.estimated_cost, decimals),
         }
 
 
