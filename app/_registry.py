@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from app._config import Config, StoreConfig, database_url, default_database_url, load_config
+from app._webhooks import open_inbox
 from connector import ConfigError, StoreCredentials, WooClient, open_database
 from connector._schema import stores
 
@@ -30,6 +31,7 @@ class Registry:
     config_explicit: bool = False
     _config: Config | None = None
     _engine: Engine | None = None
+    _inbox: Engine | None = None
     _config_stamp: tuple[int, int] | None = None
 
     @property
@@ -78,6 +80,13 @@ class Registry:
             # The default data folder is Bazgasht's own: it is kept private too.
             self._engine = open_database(url, own_folder=url == default_database_url())
         return self._engine
+
+    def inbox(self) -> Engine:
+        """The webhook inbox's database: the mirror's, or on SQLite a file of its own
+        (``app.open_inbox``)."""
+        if self._inbox is None:
+            self._inbox = open_inbox(self.engine())
+        return self._inbox
 
     def store(self, name: str) -> StoreConfig:
         try:
@@ -135,6 +144,9 @@ class Registry:
         return WooClient(self.credentials(name), **options)
 
     def close(self) -> None:
+        if self._inbox is not None and self._inbox is not self._engine:
+            self._inbox.dispose()
+        self._inbox = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -44,7 +44,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import Config, StoreConfig, save_config, webhook_signature  # noqa: E402
+from app import Config, StoreConfig, open_inbox, save_config, webhook_signature  # noqa: E402
 from app._schema import webhook_deliveries  # noqa: E402
 from connector import StoreFacts, open_database, remember_facts  # noqa: E402
 from connector.samplestore import SampleStore  # noqa: E402
@@ -160,6 +160,7 @@ def receiver(
     )
     engine = open_database(db_url)
     remember_facts(engine, "bench", "http://127.0.0.1:9", FACTS)  # as after a first sync
+    inbox = open_inbox(engine)  # on SQLite a file of its own, beside the mirror's
     total = int(rate * seconds)
     deliveries = _bodies(total)
     port = _free_port()
@@ -211,7 +212,7 @@ def receiver(
     # Then: how long the worker takes to apply the backlog (not part of the target).
     applied_by = time.perf_counter()
     while time.perf_counter() - applied_by < 120:
-        with engine.connect() as conn:
+        with inbox.connect() as conn:
             pending = conn.execute(
                 select(func.count()).where(webhook_deliveries.c.status == "pending")
             ).scalar_one()
@@ -219,9 +220,10 @@ def receiver(
             break
         time.sleep(0.2)
     drained = time.perf_counter() - start
-    with engine.connect() as conn:
+    with inbox.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(webhook_deliveries)).scalar_one()
     _stop(process)
+    inbox.dispose()
     engine.dispose()
     ok = sum(1 for s in statuses if s == 200)
     return {

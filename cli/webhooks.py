@@ -185,7 +185,7 @@ def status(
         report = webhook_report(client, name)
         if reactivate:
             report = reactivate_webhooks(client, report)
-    counts = inbox_counts(context.engine(), name)
+    counts = inbox_counts(context.inbox(), name)
     if output_format(fmt, as_json) is Format.JSON:
         typer.echo(json_text({**report.as_dict(), "inbox": counts}))
     else:

@@ -8,7 +8,7 @@ for records that arrive outside a listing, such as webhook deliveries), the per-
 
 from connector._check import StoreCheck, StoreFacts, check_store
 from connector._client import Page, StoreCredentials, WooClient
-from connector._db import display_url, open_database
+from connector._db import create_db_engine, display_url, open_database, sqlite_path
 from connector._errors import (
     AuthError,
     BadRequestError,
@@ -57,12 +57,14 @@ __all__ = [
     "TransientError",
     "WooClient",
     "check_store",
+    "create_db_engine",
     "display_url",
     "mark_deleted",
     "normalize_email",
     "open_database",
     "redact_url",
     "remember_facts",
+    "sqlite_path",
     "store_lock",
     "sync_store",
     "verify_identity",

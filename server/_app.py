@@ -173,7 +173,7 @@ class Server:
             return _error(exc.status, exc.code, str(exc))
         try:
             delivery_row, new = await run_in_threadpool(
-                record_delivery, self.registry.engine(), delivery, self.now()
+                record_delivery, self.registry.inbox(), delivery, self.now()
             )
         except SQLAlchemyError as exc:
             log.error("store %r: could not store a delivery: %s", store, type(exc).__name__)
@@ -294,7 +294,7 @@ class Server:
 
     async def health(self, request: Request) -> Response:
         try:
-            counts = await run_in_threadpool(inbox_counts, self.registry.engine())
+            counts = await run_in_threadpool(inbox_counts, self.registry.inbox())
         except SQLAlchemyError as exc:
             return _error(503, "unavailable", f"database: {type(exc).__name__}")
         return JSONResponse(
@@ -335,7 +335,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        registry.engine()  # opened (and migrated) before the first request
+        registry.inbox()  # the database opened (and migrated) before the first request
         if run_worker:
             worker.start()
         try:

@@ -23,7 +23,7 @@ def app_from_environment() -> Starlette:
     ``serve``), its database opened so that an acknowledged delivery survives a crash. It
     receives; the applier process applies."""
     registry = Registry(config_path(None, os.environ), config_explicit=True)
-    durable_receipts(registry.engine())
+    durable_receipts(registry.inbox())
     return create_app(registry, run_worker=False)
 
 

@@ -77,9 +77,9 @@ class InboxWorker:
 
     def run_once(self) -> list[ApplyResult]:
         """Apply every store's due deliveries once."""
-        engine = self.registry.engine()
+        engine, inbox = self.registry.engine(), self.registry.inbox()
         done: list[ApplyResult] = []
-        for store in pending_stores(engine, self.now()):
+        for store in pending_stores(inbox, self.now()):
             if not self.registry.has_store(store):
                 continue  # housekeeping marks them failed
             try:
@@ -90,6 +90,7 @@ class InboxWorker:
                     self.registry.store(store).loyalty,
                     now=self.now,
                     push=push_enabled(self.registry, store),
+                    inbox=inbox,
                 )
             except BazgashtError as exc:
                 self.last_error = f"store {store!r}: {exc}"
@@ -112,11 +113,11 @@ class InboxWorker:
         return done
 
     def housekeeping(self) -> None:
-        engine = self.registry.engine()
+        engine, inbox = self.registry.engine(), self.registry.inbox()
         now = self.now()
-        prune_inbox(engine, now)
+        prune_inbox(inbox, now)
         forget_nonces(engine, now)
-        give_up_unknown(engine, sorted(self.registry.config.stores), now)
+        give_up_unknown(inbox, sorted(self.registry.config.stores), now)
 
     # ---------------------------------------------------------------- the thread
 

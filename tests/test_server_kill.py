@@ -17,7 +17,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from app import webhook_signature
+from app import open_inbox, webhook_signature
 from app._schema import webhook_deliveries
 from connector import StoreFacts, remember_facts
 from connector._schema import orders
@@ -74,6 +74,7 @@ def test_kill_9_loses_no_acknowledged_delivery(tmp_path: Path, db_url: str, engi
         usd=store_config("http://127.0.0.1:9", webhook_secret=FIXTURE_SECRET),
     )
     remember_facts(engine, "usd", "http://127.0.0.1:9", FACTS)
+    inbox = open_inbox(engine)  # on SQLite a file of its own, beside the mirror's
     port = _free_port()
     process = _serve(config, port)
     acknowledged: set[str] = set()
@@ -104,7 +105,7 @@ def test_kill_9_loses_no_acknowledged_delivery(tmp_path: Path, db_url: str, engi
     stop.set()
     for thread in senders:
         thread.join(30)
-    with engine.connect() as conn:
+    with inbox.connect() as conn:
         stored = set(conn.execute(select(webhook_deliveries.c.body_sha256)).scalars())
     assert acknowledged and acknowledged <= stored
 
@@ -114,7 +115,7 @@ def test_kill_9_loses_no_acknowledged_delivery(tmp_path: Path, db_url: str, engi
     try:
 
         def applied() -> bool:
-            with engine.connect() as conn:
+            with inbox.connect() as conn:
                 statuses = set(conn.execute(select(webhook_deliveries.c.status)).scalars())
             return statuses == {"applied"}
 

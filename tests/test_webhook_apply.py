@@ -1,6 +1,9 @@
 """Applying recorded deliveries to the mirror and the ledger: through the sync engine's own
 writer, idempotent, never older than the mirror, deletions confirmed with the store, and
-coordinated with a sync of the same store through its lock."""
+coordinated with a sync of the same store through its lock.
+
+The inbox is where the server keeps it (``app.open_inbox``): on SQLite a file of its own
+beside the mirror's, on PostgreSQL the mirror's database — so each suite tests its mode."""
 
 from __future__ import annotations
 
@@ -13,7 +16,13 @@ import pytest
 import responses
 from sqlalchemy import Engine, func, select
 
-from app import apply_deliveries, check_delivery, record_delivery, webhook_signature
+from app import (
+    apply_deliveries,
+    check_delivery,
+    open_inbox,
+    record_delivery,
+    webhook_signature,
+)
 from app._schema import webhook_deliveries
 from connector import StoreCredentials, StoreFacts, WooClient, remember_facts, store_lock
 from connector._schema import customers, orders, quarantine
@@ -50,6 +59,22 @@ def client() -> Iterator[WooClient]:
         yield woo
 
 
+_INBOXES: dict[int, Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def own_inbox(engine: Engine) -> Iterator[Engine]:
+    inbox = _INBOXES[id(engine)] = open_inbox(engine)
+    yield inbox
+    del _INBOXES[id(engine)]
+    if inbox is not engine:
+        inbox.dispose()
+
+
+def inbox_of(engine: Engine) -> Engine:
+    return _INBOXES[id(engine)]
+
+
 @pytest.fixture
 def synced(engine: Engine) -> Engine:
     """The store as a first sync leaves it: its row and facts."""
@@ -68,11 +93,13 @@ def receive(engine: Engine, name: str, *, webhook_id: int | None = None,
         raw = body
         lowered["x-wc-webhook-signature"] = webhook_signature(FIXTURE_SECRET, raw)
     delivery = check_delivery(STORE, FIXTURE_SECRET, lowered, raw)
-    return record_delivery(engine, delivery, NOW)[1]
+    return record_delivery(inbox_of(engine), delivery, NOW)[1]
 
 
 def apply(engine: Engine, client: WooClient, now: datetime = NOW) -> Any:
-    return apply_deliveries(engine, client, STORE, SETTINGS, now=lambda: now)
+    return apply_deliveries(
+        engine, client, STORE, SETTINGS, now=lambda: now, inbox=inbox_of(engine)
+    )
 
 
 def answer_with(rsps: responses.RequestsMock, name: str, **changes: Any) -> None:
@@ -112,7 +139,7 @@ def ledger_rows(engine: Engine) -> list[tuple[Any, ...]]:
 
 def statuses(engine: Engine) -> list[tuple[int, str]]:
     w = webhook_deliveries
-    with engine.connect() as conn:
+    with inbox_of(engine).connect() as conn:
         return [tuple(r) for r in conn.execute(select(w.c.id, w.c.status).order_by(w.c.id))]  # type: ignore[misc]
 
 
@@ -286,7 +313,7 @@ def test_an_unreachable_store_is_retried_with_a_growing_delay_then_given_up(
         if result.deliveries == 0:
             break
         w = webhook_deliveries
-        with engine.connect() as conn:
+        with inbox_of(engine).connect() as conn:
             row = conn.execute(select(w).where(w.c.topic == "order.deleted")).mappings().one()
         if row["status"] == "failed":
             break
@@ -297,3 +324,48 @@ def test_an_unreachable_store_is_retried_with_a_growing_delay_then_given_up(
     assert delays[0] == timedelta(seconds=5) and delays[1] == timedelta(seconds=10)
     assert max(delays) == timedelta(hours=1)
     assert order(engine)["deleted_at"] is None  # nothing was assumed
+
+
+def test_on_sqlite_a_receipt_never_waits_for_the_mirrors_write_lock(
+    synced: Engine, client: WooClient
+) -> None:
+    """The applier may hold the mirror's one write lock; the inbox is another file."""
+    engine = synced
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database: the inbox shares it")
+    assert inbox_of(engine).url.database != engine.url.database
+    with engine.connect() as writer:
+        writer.exec_driver_sql("BEGIN IMMEDIATE")  # the mirror's write lock, held
+        with inbox_of(engine).connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # waiting would fail at once
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the inbox's write lock is free
+            conn.exec_driver_sql("ROLLBACK")
+            conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+        assert receive(engine, "order.created")
+        writer.exec_driver_sql("ROLLBACK")
+    assert apply(engine, client).applied == 1 and statuses(engine) == [(1, "applied")]
+
+
+def test_a_crash_between_the_mirror_and_the_outcome_reapplies_harmlessly(
+    synced: Engine, client: WooClient, rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an inbox of its own, an outcome commits just after the mirror rows: a crash
+    between them leaves the delivery pending, and applying it again changes nothing."""
+    import app._webhooks as webhooks
+
+    engine = synced
+    receive(engine, "order.updated-on-create")
+    if inbox_of(engine) is engine:
+        pytest.skip("on PostgreSQL the outcome commits with the mirror rows")
+    real_settle = webhooks._settle
+    monkeypatch.setattr(webhooks, "_settle", lambda *a, **k: (_ for _ in ()).throw(SystemExit))
+    with pytest.raises(SystemExit):
+        apply(engine, client)
+    monkeypatch.setattr(webhooks, "_settle", real_settle)
+    assert statuses(engine) == [(1, "pending")]
+    first = order(engine)
+    answer_with(rsps, "order.updated-on-create")  # as old as the mirror: the store is asked
+    result = apply(engine, client)
+    assert result.applied == 1 and statuses(engine) == [(1, "applied")]
+    assert order(engine) == first
+    assert cashback(engine) == 0

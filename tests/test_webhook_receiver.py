@@ -49,7 +49,7 @@ def client(tmp_path: Path, db_url: str) -> Iterator[TestClient]:
 
 
 def _inbox(client: TestClient) -> list[dict[str, object]]:
-    engine = client.app.state.registry.engine()  # type: ignore[attr-defined]
+    engine = client.app.state.registry.inbox()  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(webhook_deliveries))]
 
@@ -223,7 +223,7 @@ def test_the_secret_is_never_logged_nor_answered(
         assert FIXTURE_SECRET not in record.getMessage()
     for answer in answers:
         assert FIXTURE_SECRET not in answer.text
-    engine = client.app.state.registry.engine()  # type: ignore[attr-defined]
+    engine = client.app.state.registry.inbox()  # type: ignore[attr-defined]
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(webhook_deliveries)).scalar()
     assert stored == 1

@@ -66,7 +66,7 @@ class Live:
 
     def inbox(self) -> dict[str, int]:
         w = webhook_deliveries
-        with self.engine.connect() as conn:
+        with self.registry.inbox().connect() as conn:
             return dict(
                 conn.execute(select(w.c.status, func.count()).group_by(w.c.status)).all()  # type: ignore[arg-type]
             )
