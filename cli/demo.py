@@ -76,7 +76,7 @@ def demo(
       bazgasht demo
       bazgasht demo --orders 5000 --currency IRT
     """
-    from connector.samplestore import SampleStore  # only loaded when needed
+    from samplestore import SampleStore  # only loaded when needed
 
     outer = app_context(ctx)
     # The demo store is on loopback: the "plain http travels unencrypted" warning is moot.

@@ -3,12 +3,24 @@
 The program: settings per store (``ProgramSettings``, resolved to a ``Program``), pure rules
 (``loyalty.rules``), the append-only ledger (``loyalty.ledger``), reconciliation
 (``reconcile``), redemption as WooCommerce coupons (``redeem``), the audit (``verify``) and
-the owner's reports (``loyalty.reports``). ``after_sync`` is what every ``sync`` runs at the
+the owner's reports (``loyalty.balances``). ``after_sync`` is what every ``sync`` runs at the
 end of a store. The ledger is a hash chain per store (``loyalty.chain``): ``verify`` reports
 entries changed, deleted or inserted outside Bazgasht as ``Tampering``. See docs/loyalty.md.
 """
 
 import loyalty._schema  # noqa: F401  # registers the loyalty tables on connector's metadata
+from loyalty.balances import (
+    BalanceReport,
+    ExpiringRow,
+    Summary,
+    TopRow,
+    balance_report,
+    expiring,
+    history,
+    resolve_customer,
+    summary,
+    top,
+)
 from loyalty.chain import Tampering
 from loyalty.ledger import Entry, LedgerConflict, grant
 from loyalty.program import load_program
@@ -22,18 +34,6 @@ from loyalty.redeem import (
     check_coupons,
     finish_pending,
     redeem,
-)
-from loyalty.reports import (
-    BalanceReport,
-    ExpiringRow,
-    Summary,
-    TopRow,
-    balance_report,
-    expiring,
-    history,
-    resolve_customer,
-    summary,
-    top,
 )
 from loyalty.service import DemoTour, ProgramRun, after_sync, demo_tour, run_program
 from loyalty.settings import Program, ProgramSettings, parse_settings

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
@@ -207,10 +207,6 @@ def joined(high: Any, low: Any) -> int:
     return int(high or 0) * SPLIT + int(low or 0)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 __all__ = [
     "SPLIT",
     "bulk_insert",
@@ -220,5 +216,4 @@ __all__ = [
     "scratch_table",
     "split_parts",
     "split_sum",
-    "utcnow",
 ]

@@ -23,15 +23,6 @@ from loyalty.settings import (
 )
 
 
-def store_id_of(conn: Connection, store: str) -> int:
-    found = conn.execute(select(stores.c.id).where(stores.c.name == store)).scalar()
-    if found is None:
-        raise ConfigError(
-            f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
-        )
-    return int(found)
-
-
 def ensure_program(
     conn: Connection, store_id: int, now: datetime, defaults: dict[str, int] | None = None
 ) -> datetime:
@@ -178,5 +169,4 @@ __all__ = [
     "program_started",
     "recorded_defaults",
     "store_currency",
-    "store_id_of",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from app import Config, StoreConfig, save_config
 from connector._schema import MIRROR_TABLES, orders, stores
-from connector.samplestore import SampleStore
+from samplestore import SampleStore
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bookkeeping columns that differ between equivalent runs (which full scan saw a row).

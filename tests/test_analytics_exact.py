@@ -17,10 +17,10 @@ from loyalty.analytics import SEGMENTS, open_analysis, report_json, rfm_members,
 from loyalty.analytics.formatting import money_json, round_half_up
 from loyalty.analytics.formulas import PeriodCounts, clv, period_metrics
 from loyalty.analytics.periods import parse_day
+from loyalty.balances import summary
 from loyalty.campaigns.audiences import histories
 from loyalty.ledger import append
 from loyalty.program import load_program
-from loyalty.reports import summary
 from loyalty.rules import NewEntry
 from tests.test_analytics import Shop, utc
 

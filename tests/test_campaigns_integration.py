@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from connector import open_database
 from connector._client import StoreCredentials, WooClient
-from connector.samplestore import SampleStore
 from loyalty.campaigns._schema import campaign_members
 from loyalty.campaigns.issue import CRASH_AFTER_ENV, CRASH_ENV
+from samplestore import SampleStore
 from tests._helpers import run_cli_subprocess, write_config
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app import load_config, save_config
 from connector import open_database
 from connector._client import StoreCredentials, WooClient
-from connector.samplestore import Fault, SampleStore
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.redeem import CRASH_ENV
+from samplestore import Fault, SampleStore
 from tests._helpers import run_cli_subprocess, write_config
 
 pytestmark = pytest.mark.slow

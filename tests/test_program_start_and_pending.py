@@ -26,7 +26,7 @@ from cli import loyalty as loyalty_cli
 from cli._options import EXIT_PENDING
 from cli.main import run
 from connector import NetworkError
-from connector.samplestore import Fault, SampleStore
+from samplestore import Fault, SampleStore
 from tests._helpers import run_cli_subprocess, write_config
 from tests._loyalty import Mirror, day
 

@@ -27,7 +27,7 @@ from loyalty.analytics.formatting import (
 from loyalty.analytics.formulas import PeriodMetrics
 from loyalty.analytics.metrics import MetricsReport, PeriodResult
 from loyalty.analytics.periods import Period
-from loyalty.analytics.program import LoyaltyFigures
+from loyalty.analytics.program_figures import LoyaltyFigures
 from loyalty.analytics.queries import StoreInfo
 from loyalty.analytics.rfm import RfmSummary
 

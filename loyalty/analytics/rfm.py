@@ -349,7 +349,7 @@ def _contacts(counted: CountedOrders, idents: Sequence[str]) -> dict[str, Contac
 
 def _balances(counted: CountedOrders, idents: Sequence[str]) -> dict[str, int] | None:
     """identity → loyalty points balance, or ``None`` when the store has no ledger."""
-    from loyalty.analytics.program import find_ledger
+    from loyalty.analytics.program_figures import find_ledger
 
     ledger = find_ledger(counted.conn)
     if ledger is None:

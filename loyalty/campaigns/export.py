@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -112,10 +111,6 @@ def export_rows(
         )
         rows.append(ExportRow(m.email, first, phone, m.code, amount, expires, message))
     return rows
-
-
-def money_of(amount: Decimal, store: StoreInfo) -> str:
-    return format_money(amount, store.currency, store.decimals)
 
 
 __all__ = ["COLUMNS", "TEMPLATES", "ExportRow", "amount_text", "check_template", "export_rows"]

@@ -402,7 +402,7 @@ class Summary:
 
 
 def summary(engine: Engine, program: Program, now: datetime) -> Summary:
-    """The program's figures. Definitions as in ``loyalty.analytics.program`` (SPEC §5):
+    """The program's figures. Definitions as in ``loyalty.analytics.program_figures`` (SPEC §5):
     members are the identities the current rules credit (``member_identities``); issued is
     the net of earn, reversal and manual entries; outstanding the sum of positive balances,
     and the liability its value. Sums are exact (``split_sum``), however big."""
