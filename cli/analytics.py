@@ -35,6 +35,7 @@ from cli._options import (
     output_format,
 )
 from cli._render import Table, json_text
+from connector import format_money, money_json
 from loyalty.analytics import (
     DEFAULT_STATUSES,
     SEGMENTS,
@@ -58,10 +59,8 @@ from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
     Number,
-    format_money,
     format_number,
     format_percent,
-    money_json,
     rate_json,
 )
 from loyalty.analytics.periods import format_day, parse_day, parse_instant

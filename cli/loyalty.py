@@ -40,7 +40,7 @@ from cli._options import (
     quiet_logs,
 )
 from cli._render import Table, clean, esc, json_text
-from connector import ConfigError
+from connector import ConfigError, money_json, money_text
 from connector._client import WooClient
 from loyalty import (
     DemoTour,
@@ -58,7 +58,6 @@ from loyalty import (
     top,
     verify,
 )
-from loyalty.analytics.formatting import money_json
 from loyalty.program import PastOrders, orders_before_start
 from loyalty.redeem import Redemption, finish_pending, redemptions
 from loyalty.settings import parse_settings
@@ -145,7 +144,7 @@ def _echo_json(data: Any) -> None:
 
 
 def _money(amount: Decimal, program: Program) -> str:
-    return f"{amount:.{program.decimals}f}"
+    return money_text(amount, program.decimals)
 
 
 def _when(value: datetime | None, program: Program) -> str:

@@ -3,7 +3,8 @@
 Offers the HTTP client (``WooClient``), the resource models, the local mirror schema and
 ``open_database``, the sync engine (``sync_store``; ``write_records`` and ``mark_deleted``
 for records that arrive outside a listing, such as webhook deliveries), the per-store lock
-(``store_lock``), the store check and its facts, and the error hierarchy.
+(``store_lock``), the store check and its facts, the error hierarchy, and money
+(``connector.money``: the stored scale, conversions, currency decimals, formatting).
 """
 
 from connector._check import StoreCheck, StoreFacts, check_store
@@ -31,8 +32,21 @@ from connector._identity import verify_identity
 from connector._lock import store_lock
 from connector._models import Coupon, Customer, Order, normalize_email
 from connector._sync import SyncResult, mark_deleted, sync_store, write_records
+from connector.money import (
+    MONEY_SCALE,
+    ZERO_DECIMAL_CURRENCIES,
+    currency_decimals,
+    format_money,
+    from_units,
+    money_json,
+    money_text,
+    price_json,
+    to_units,
+)
 
 __all__ = [
+    "MONEY_SCALE",
+    "ZERO_DECIMAL_CURRENCIES",
     "AuthError",
     "BadRequestError",
     "BazgashtError",
@@ -57,14 +71,21 @@ __all__ = [
     "TransientError",
     "WooClient",
     "check_store",
+    "currency_decimals",
     "display_url",
+    "format_money",
+    "from_units",
     "mark_deleted",
+    "money_json",
+    "money_text",
     "normalize_email",
     "open_database",
+    "price_json",
     "redact_url",
     "remember_facts",
     "store_lock",
     "sync_store",
+    "to_units",
     "verify_identity",
     "write_records",
 ]

@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, or_, select
 
-from connector import ConfigError, normalize_email
+from connector import ConfigError, money_json, normalize_email, price_json
 from connector._schema import customers, guests, orders
 from loyalty._db import joined, ledger_lock, split_sum
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
-from loyalty.analytics.formatting import money_json, price_json
 from loyalty.identity import account_email_map
 from loyalty.ledger import Entry, entries_of, member_identities
 from loyalty.reconcile import Facts, _open_scratch, _orders_of, _outcomes, _phase_one

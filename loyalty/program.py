@@ -11,13 +11,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connector import ConfigError
+from connector import ConfigError, currency_decimals
 from connector._schema import orders, stores
 from loyalty._schema import loyalty_programs
 from loyalty.settings import (
     Program,
     currency_defaults,
-    default_decimals,
     parse_settings,
     resolve,
 )
@@ -96,7 +95,7 @@ def load_program(
                 f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
             )
         currency = store_currency(conn, row.id, row.currency)
-        decimals = row.decimals if row.decimals is not None else default_decimals(currency)
+        decimals = row.decimals if row.decimals is not None else currency_decimals(currency)
         if create:
             created = ensure_program(conn, row.id, now, currency_defaults(currency, decimals))
         else:

@@ -45,6 +45,7 @@ from connector import (
     NotFoundError,
     StoreError,
     TransientError,
+    money_text,
 )
 from connector._schema import customers, order_coupons, orders
 from loyalty._db import ledger_lock
@@ -349,7 +350,7 @@ def coupon_payload(program: Program, r: Redemption) -> dict[str, Any]:
     return {
         "code": r.code,
         "discount_type": "fixed_cart",
-        "amount": f"{r.amount:.{program.decimals}f}",
+        "amount": money_text(r.amount, program.decimals),
         "individual_use": False,
         "usage_limit": 1,
         "usage_limit_per_user": 1,

@@ -10,7 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
-from connector._schema import metadata, orders, stores, to_units
+from connector import to_units
+from connector._schema import metadata, orders, stores
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -33,8 +33,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from connector import ConfigError
-from connector._schema import from_units
+from connector import ConfigError, from_units
 from loyalty.analytics import periods as P
 from loyalty.analytics.budget import BudgetAdvice, advise
 from loyalty.analytics.formulas import PeriodCounts, PeriodMetrics, arpu, clv, period_metrics

@@ -62,7 +62,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from connector import ConfigError
+from connector import ConfigError, currency_decimals
 from connector._models import CORE_ORDER_STATUSES
 from connector._schema import UTCDateTime, customers, orders, stores
 from loyalty._db import joined, split_parts
@@ -209,11 +209,6 @@ class StoreInfo:
     zone: ZoneInfo
 
 
-#: Currencies WooCommerce shops commonly run without decimals (used when the store's own
-#: setting is unknown).
-ZERO_DECIMAL_CURRENCIES = frozenset({"IRR", "IRT", "JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
-
-
 def store_info(conn: Connection, store_id: int) -> StoreInfo:
     row = conn.execute(
         select(stores.c.name, stores.c.currency, stores.c.decimals, stores.c.timezone).where(
@@ -233,7 +228,7 @@ def store_info(conn: Connection, store_id: int) -> StoreInfo:
         currency = currency.upper()
     decimals = row.decimals
     if decimals is None:
-        decimals = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
+        decimals = currency_decimals(currency)
     try:
         zone = store_zone(row.timezone)
     except ValueError as exc:

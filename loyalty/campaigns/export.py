@@ -21,8 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from connector import ConfigError
-from loyalty.analytics.formatting import format_money
+from connector import ConfigError, format_money
 from loyalty.analytics.language import jalali_date, persian_digits
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns.audiences import contacts

@@ -50,6 +50,7 @@ from connector import (
     NotFoundError,
     StoreError,
     TransientError,
+    money_text,
 )
 from connector._lock import store_lock
 from loyalty.analytics.queries import StoreInfo, store_info
@@ -200,10 +201,6 @@ def in_holdout(store_id: int, campaign: str, identity: str, percent: int) -> boo
         return False
     digest = hashlib.sha256(f"{store_id}:{campaign}:{identity}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % 100 < percent
-
-
-def money_text(amount: Decimal, decimals: int) -> str:
-    return f"{amount:.{decimals}f}"
 
 
 def coupon_payload(store: StoreInfo, campaign: Campaign, member: Member) -> dict[str, Any]:
