@@ -3,8 +3,9 @@
 Offers the HTTP client (``WooClient``), the resource models, the local mirror schema and
 ``open_database``, the sync engine (``sync_store``; ``write_records`` and ``mark_deleted``
 for records that arrive outside a listing, such as webhook deliveries), the per-store lock
-(``store_lock``), the store check and its facts, the error hierarchy, and money
-(``connector.money``: the stored scale, conversions, currency decimals, formatting).
+(``store_lock``), the store check and its facts, the error hierarchy; money
+(``connector.money``: the stored scale, conversions, currency decimals, formatting); and
+coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 """
 
 from connector._check import StoreCheck, StoreFacts, check_store
@@ -32,6 +33,17 @@ from connector._identity import verify_identity
 from connector._lock import store_lock
 from connector._models import Coupon, Customer, Order, normalize_email
 from connector._sync import SyncResult, mark_deleted, sync_store, write_records
+from connector.coupons import (
+    ALREADY_EXISTS,
+    CAMPAIGN_META_KEY,
+    REDEMPTION_META_KEY,
+    CouponApi,
+    CouponConflict,
+    CouponSpec,
+    ensure_coupon,
+    find_coupon,
+    get_coupon,
+)
 from connector.money import (
     MONEY_SCALE,
     ZERO_DECIMAL_CURRENCIES,
@@ -45,13 +57,19 @@ from connector.money import (
 )
 
 __all__ = [
+    "ALREADY_EXISTS",
+    "CAMPAIGN_META_KEY",
     "MONEY_SCALE",
+    "REDEMPTION_META_KEY",
     "ZERO_DECIMAL_CURRENCIES",
     "AuthError",
     "BadRequestError",
     "BazgashtError",
     "ConfigError",
     "Coupon",
+    "CouponApi",
+    "CouponConflict",
+    "CouponSpec",
     "Customer",
     "IncompleteScan",
     "InvalidResponseError",
@@ -73,8 +91,11 @@ __all__ = [
     "check_store",
     "currency_decimals",
     "display_url",
+    "ensure_coupon",
+    "find_coupon",
     "format_money",
     "from_units",
+    "get_coupon",
     "mark_deleted",
     "money_json",
     "money_text",

@@ -26,7 +26,6 @@ from loyalty.ledger import Entry, LedgerConflict, grant
 from loyalty.program import load_program
 from loyalty.reconcile import ReconcileResult, reconcile
 from loyalty.redeem import (
-    CRASH_ENV,
     Availability,
     CouponCheck,
     RedeemError,
@@ -40,7 +39,6 @@ from loyalty.settings import Program, ProgramSettings, parse_settings
 from loyalty.verify import Difference, VerifyReport, verify
 
 __all__ = [
-    "CRASH_ENV",
     "Availability",
     "BalanceReport",
     "CouponCheck",
