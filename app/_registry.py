@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from app._config import Config, StoreConfig, database_url, default_database_url, load_config
-from connector import ConfigError, StoreCredentials, WooClient, open_database
-from connector._schema import stores
+from connector import ConfigError, StoreCredentials, WooClient, open_database, stores
 
 
 @dataclass

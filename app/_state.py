@@ -17,10 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from connector import money_text
-from connector._schema import customers
-from loyalty import Program, RedeemError, balance_report
-from loyalty._schema import loyalty_ledger
+from connector import customers, money_text
+from loyalty import Program, RedeemError, balance_report, loyalty_ledger
 from loyalty.redeem import email_of, redemptions
 from loyalty.rules import CASHBACK
 

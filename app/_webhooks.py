@@ -56,11 +56,13 @@ from connector import (
     LockHeld,
     NotFoundError,
     Order,
+    customers,
     mark_deleted,
+    orders,
     store_lock,
+    stores,
     write_records,
 )
-from connector._schema import customers, orders, stores
 from loyalty import ProgramRun, after_sync, load_program
 
 log = logging.getLogger("bazgasht.webhooks")

@@ -30,8 +30,7 @@ from cli._options import (
     quiet_logs,
 )
 from cli._render import Table, clean, json_text
-from connector import ConfigError, format_money
-from connector._client import WooClient
+from connector import ConfigError, WooClient, format_money
 from loyalty.analytics.formatting import Number, format_percent, points_difference_json
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns import (

@@ -29,11 +29,16 @@ from cli.analytics import headline
 from cli.campaign import print_preview
 from cli.loyalty import print_demo_tour
 from cli.sync import _sync_one
-from connector import from_units
-from connector._check import check_store
-from connector._client import WooClient
-from connector._facts import remember_facts
-from connector._schema import customers, guests, orders, quarantine
+from connector import (
+    WooClient,
+    check_store,
+    customers,
+    from_units,
+    guests,
+    orders,
+    quarantine,
+    remember_facts,
+)
 from loyalty import demo_tour
 from loyalty.analytics import write_report
 from loyalty.analytics.queries import store_info

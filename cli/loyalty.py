@@ -40,8 +40,7 @@ from cli._options import (
     quiet_logs,
 )
 from cli._render import Table, clean, esc, json_text
-from connector import ConfigError, money_json, money_text
-from connector._client import WooClient
+from connector import ConfigError, WooClient, money_json, money_text
 from loyalty import (
     DemoTour,
     Program,

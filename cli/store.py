@@ -23,12 +23,15 @@ from app import (
 from cli._context import app_context, invocation, stdout_console
 from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
 from cli._render import Table, cell, json_text
-from connector import ConfigError
-from connector._check import check_store
-from connector._client import WooClient
-from connector._facts import remember_facts
-from connector._identity import archive_store, verify_identity
-from connector._lock import store_lock
+from connector import (
+    ConfigError,
+    WooClient,
+    archive_store,
+    check_store,
+    remember_facts,
+    store_lock,
+    verify_identity,
+)
 
 app = new_app("Add, list, remove and check the stores Bazgasht mirrors.")
 

@@ -28,8 +28,7 @@ from cli._options import (
 )
 from cli._render import Table, clean, esc
 from cli.loyalty import run_notes
-from connector import BazgashtError, LockHeld
-from connector._schema import orders, quarantine, stores, sync_runs
+from connector import BazgashtError, LockHeld, orders, quarantine, stores, sync_runs
 
 
 class _SyncGroup(TyperGroup):

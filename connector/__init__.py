@@ -1,6 +1,7 @@
 """Talking to WooCommerce and mirroring its data.
 
-Offers the HTTP client (``WooClient``), the resource models, the local mirror schema and
+Offers the HTTP client (``WooClient``), the resource models, the local mirror schema (its
+tables, the shared ``metadata``, the ``Money`` and ``UTCDateTime`` column types) and
 ``open_database``, the sync engine (``sync_store``; ``write_records`` and ``mark_deleted``
 for records that arrive outside a listing, such as webhook deliveries), the per-store lock
 (``store_lock``), the store check and its facts, the error hierarchy; money
@@ -29,9 +30,24 @@ from connector._errors import (
     redact_url,
 )
 from connector._facts import remember_facts
-from connector._identity import verify_identity
+from connector._identity import archive_store, verify_identity
 from connector._lock import store_lock
-from connector._models import Coupon, Customer, Order, normalize_email
+from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
+from connector._schema import (
+    Money,
+    UTCDateTime,
+    customers,
+    guests,
+    metadata,
+    order_coupons,
+    order_line_items,
+    orders,
+    quarantine,
+    stores,
+    sync_checkpoints,
+    sync_cursors,
+    sync_runs,
+)
 from connector._sync import SyncResult, mark_deleted, sync_store, write_records
 from connector.coupons import (
     ALREADY_EXISTS,
@@ -59,6 +75,7 @@ from connector.money import (
 __all__ = [
     "ALREADY_EXISTS",
     "CAMPAIGN_META_KEY",
+    "CORE_ORDER_STATUSES",
     "MONEY_SCALE",
     "REDEMPTION_META_KEY",
     "ZERO_DECIMAL_CURRENCIES",
@@ -74,6 +91,7 @@ __all__ = [
     "IncompleteScan",
     "InvalidResponseError",
     "LockHeld",
+    "Money",
     "NetworkError",
     "NotFoundError",
     "Order",
@@ -87,24 +105,37 @@ __all__ = [
     "StoreIdentityChanged",
     "SyncResult",
     "TransientError",
+    "UTCDateTime",
     "WooClient",
+    "archive_store",
     "check_store",
     "currency_decimals",
+    "customers",
     "display_url",
     "ensure_coupon",
     "find_coupon",
     "format_money",
     "from_units",
     "get_coupon",
+    "guests",
     "mark_deleted",
+    "metadata",
     "money_json",
     "money_text",
     "normalize_email",
     "open_database",
+    "order_coupons",
+    "order_line_items",
+    "orders",
     "price_json",
+    "quarantine",
     "redact_url",
     "remember_facts",
     "store_lock",
+    "stores",
+    "sync_checkpoints",
+    "sync_cursors",
+    "sync_runs",
     "sync_store",
     "to_units",
     "verify_identity",

@@ -8,7 +8,7 @@ end of a store. The ledger is a hash chain per store (``loyalty.chain``): ``veri
 entries changed, deleted or inserted outside Bazgasht as ``Tampering``. See docs/loyalty.md.
 """
 
-import loyalty._schema  # noqa: F401  # registers the loyalty tables on connector's metadata
+from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.balances import (
     BalanceReport,
     ExpiringRow,
@@ -66,6 +66,8 @@ __all__ = [
     "grant",
     "history",
     "load_program",
+    "loyalty_ledger",
+    "loyalty_redemptions",
     "parse_settings",
     "reconcile",
     "redeem",

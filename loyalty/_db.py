@@ -34,9 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import Boolean
 
-from connector import LockHeld
-from connector._lock import store_lock
-from connector._schema import UTCDateTime
+from connector import LockHeld, UTCDateTime, store_lock
 
 #: How long a ledger writer waits for another one (a reconciliation of a big store may take a
 #: while; a redemption queues behind it).

@@ -12,8 +12,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, or_, select
 
-from connector import ConfigError, money_json, normalize_email, price_json
-from connector._schema import customers, guests, orders
+from connector import (
+    ConfigError,
+    customers,
+    guests,
+    money_json,
+    normalize_email,
+    orders,
+    price_json,
+)
 from loyalty._db import joined, ledger_lock, split_sum
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.identity import account_email_map

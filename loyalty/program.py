@@ -11,8 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connector import ConfigError, currency_decimals
-from connector._schema import orders, stores
+from connector import ConfigError, currency_decimals, orders, stores
 from loyalty._schema import loyalty_programs
 from loyalty.settings import (
     Program,

@@ -8,7 +8,7 @@ The steps, and what a crash at each leaves behind:
 2. **Issue**: look the coupon up by its code (``GET coupons?code=``); create it if missing
    (``POST coupons``). The code is random (``loyalty.codes``: nobody can guess it) and stored
    with the redemption in step 1, so a retry finds the coupon an earlier attempt made instead
-   of making a second one; a ``400 woocommerce_rest_coupon_code_already_exists`` answer is
+   of making a second one; the store's "already exists" answer is
    looked up the same way.
 3. **Mark issued.**
 
@@ -46,12 +46,14 @@ from connector import (
     NotFoundError,
     StoreError,
     TransientError,
+    customers,
     ensure_coupon,
     find_coupon,
     get_coupon,
     money_text,
+    order_coupons,
+    orders,
 )
-from connector._schema import customers, order_coupons, orders
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.codes import REDEMPTION_PREFIX, new_code

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from connector import BazgashtError, CouponApi, StoreError
-from connector._schema import orders
+from connector import BazgashtError, CouponApi, StoreError, orders
 from loyalty.balances import BalanceReport, balance_report, top
 from loyalty.program import load_program, orders_before_start, program_started
 from loyalty.reconcile import ReconcileResult, reconcile

@@ -62,9 +62,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from connector import ConfigError, currency_decimals
-from connector._models import CORE_ORDER_STATUSES
-from connector._schema import UTCDateTime, customers, orders, stores
+from connector import (
+    CORE_ORDER_STATUSES,
+    ConfigError,
+    UTCDateTime,
+    currency_decimals,
+    customers,
+    orders,
+    stores,
+)
 from loyalty._db import joined, split_parts
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities

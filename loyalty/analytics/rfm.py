@@ -40,8 +40,7 @@ from sqlalchemy import (
     select,
 )
 
-from connector import from_units
-from connector._schema import UTCDateTime, customers, guests, orders
+from connector import UTCDateTime, customers, from_units, guests, orders
 from loyalty._db import joined, normalized, split_sum
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.queries import CountedOrders, epoch_seconds

@@ -24,8 +24,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, Engine, func, select, type_coerce
 
-from connector import ConfigError, from_units
-from connector._schema import customers, guests, orders
+from connector import ConfigError, customers, from_units, guests, orders
 from loyalty._db import joined, split_sum
 from loyalty.analytics import DEFAULT_STATUSES, SEGMENTS, open_analysis, rfm_members
 from loyalty.balances import expiring

@@ -10,7 +10,7 @@ A run, and what a crash at each step leaves behind:
    audience and enters it again gets no second coupon from the same campaign. A crash before
    the commit leaves nothing; after it, pending members whose coupons the next run makes.
 3. **Issue** each pending member: look the coupon up by its code (``GET coupons?code=``),
-   create it if missing (``POST coupons``; a ``woocommerce_rest_coupon_code_already_exists``
+   create it if missing (``POST coupons``; the store's "already exists"
    answer is looked up the same way), then mark the member ``issued``. The code is random
    (``loyalty.codes``: ``cmp-xxxx-xxxx-xxxx-xxxx``, nobody can guess it) and stored with the
    member in step 2, so a retry finds the coupon an earlier attempt made instead of making a
@@ -53,8 +53,8 @@ from connector import (
     TransientError,
     ensure_coupon,
     money_text,
+    store_lock,
 )
-from connector._lock import store_lock
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns._schema import campaign_members, campaigns
 from loyalty.campaigns.audiences import (
