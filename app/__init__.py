@@ -36,6 +36,17 @@ from app._config import (
     shop_address,
     validation_message,
 )
+from app._demo import (
+    DEMO_LOYALTY,
+    DEMO_STORE,
+    DemoCampaign,
+    MirrorOverview,
+    check_and_remember,
+    demo_campaign_preview,
+    demo_database_url,
+    mirror_overview,
+    write_demo_config,
+)
 from app._push import BATCH_LIMIT, PushResult, push_states
 from app._registry import Registry
 from app._signing import (
@@ -104,6 +115,8 @@ from connector import BazgashtError, ConfigError, LockHeld, StoreError, WooClien
 __all__ = [
     "APP_NAME",
     "BATCH_LIMIT",
+    "DEMO_LOYALTY",
+    "DEMO_STORE",
     "ENV_CONFIG",
     "ENV_DATABASE_URL",
     "MAX_BODY_BYTES",
@@ -118,7 +131,9 @@ __all__ = [
     "CustomerState",
     "Delivery",
     "DeliveryRefused",
+    "DemoCampaign",
     "LockHeld",
+    "MirrorOverview",
     "Progress",
     "PushResult",
     "Registry",
@@ -135,6 +150,7 @@ __all__ = [
     "apply_deliveries",
     "authenticate",
     "canonical_query",
+    "check_and_remember",
     "check_delivery",
     "check_store_now",
     "checked_key",
@@ -149,6 +165,8 @@ __all__ = [
     "default_database_url",
     "delivery_url",
     "delivery_warnings",
+    "demo_campaign_preview",
+    "demo_database_url",
     "durable_receipts",
     "forget_nonces",
     "give_up_unknown",
@@ -159,6 +177,7 @@ __all__ = [
     "instant_text",
     "issue_coupon",
     "load_config",
+    "mirror_overview",
     "money_text",
     "new_store_address",
     "pending_stores",
@@ -186,4 +205,5 @@ __all__ = [
     "webhook_report",
     "webhook_signature",
     "webhook_signature_valid",
+    "write_demo_config",
 ]
