@@ -19,6 +19,15 @@ See docs/architecture.md for the layers and what each may import.
 """
 
 import app._schema  # noqa: F401  # registers the application's tables on the one metadata
+from app._analytics import (
+    AnalysisTarget,
+    BadOption,
+    analysis_target,
+    store_cohorts,
+    store_metrics,
+    store_report_html,
+    store_rfm,
+)
 from app._campaigns import (
     audience_program,
     campaign_export,
@@ -153,7 +162,9 @@ __all__ = [
     "SECRET_PURPOSES",
     "STORE_NAME_PATTERN",
     "TOPICS",
+    "AnalysisTarget",
     "ApplyResult",
+    "BadOption",
     "BazgashtError",
     "Config",
     "ConfigError",
@@ -178,6 +189,7 @@ __all__ = [
     "WebhookReport",
     "WooClient",
     "add_store",
+    "analysis_target",
     "apply_deliveries",
     "audience_program",
     "authenticate",
@@ -247,10 +259,14 @@ __all__ = [
     "set_campaign_status",
     "shop_address",
     "store_campaigns",
+    "store_cohorts",
     "store_facts",
+    "store_metrics",
     "store_program",
     "store_redemptions",
     "store_ref",
+    "store_report_html",
+    "store_rfm",
     "store_rows",
     "sync_one",
     "top_balances",
