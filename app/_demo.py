@@ -23,6 +23,8 @@ from connector import (
     quarantine,
     remember_facts,
 )
+from loyalty import DemoTour, demo_tour
+from loyalty.analytics import write_report
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns import CampaignSpec, Preview, preview
 
@@ -95,6 +97,17 @@ def mirror_overview(engine: Engine) -> MirrorOverview:
         int(guest_count or 0),
         int(held or 0),
     )
+
+
+def loyalty_tour(registry: Registry, now: datetime) -> DemoTour:
+    """The loyalty part of the demo: reconcile, the top balances, one redemption."""
+    with registry.client(DEMO_STORE) as client:
+        return demo_tour(registry.engine(), client, DEMO_STORE, DEMO_LOYALTY, now)
+
+
+def demo_report(registry: Registry, store_id: int, path: Path, now: datetime) -> Path:
+    """The HTML report of the demo store, written to ``path``."""
+    return write_report(registry.engine(), store_id, path, now)
 
 
 @dataclass(frozen=True)

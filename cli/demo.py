@@ -22,12 +22,13 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from app import (
-    DEMO_LOYALTY,
     DEMO_STORE,
     ENV_DATABASE_URL,
     check_and_remember,
     demo_campaign_preview,
     demo_database_url,
+    demo_report,
+    loyalty_tour,
     mirror_overview,
     write_demo_config,
 )
@@ -37,9 +38,7 @@ from cli._render import Table, esc
 from cli.analytics import headline
 from cli.campaign import print_preview
 from cli.loyalty import print_demo_tour
-from connector import WooClient, from_units
-from loyalty import demo_tour
-from loyalty.analytics import write_report
+from connector import from_units
 
 
 def default_demo_dir() -> Path:
@@ -117,14 +116,13 @@ def demo(
         )
         _tour_mirror(context, console)
         now = datetime.now(UTC)
-        with WooClient(context.store(DEMO_STORE).credentials(DEMO_STORE, {})) as client:
-            tour = demo_tour(engine, client, DEMO_STORE, DEMO_LOYALTY, now)
+        tour = loyalty_tour(context, now)
         console.print("\n[bold]4.[/] ", end="")
         print_demo_tour(console, tour, appended=run.loyalty.reconcile.appended)
         store_id = context.store_id(DEMO_STORE)
         console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
         console.print(headline(engine, store_id, now))
-        report_path = write_report(engine, store_id, folder / "report.html", now)
+        report_path = demo_report(context, store_id, folder / "report.html", now)
         console.print(f"6. The HTML report (open it in a browser): {esc(report_path)}")
         console.print(
             "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
