@@ -4,7 +4,8 @@ Offers the HTTP client (``WooClient``), the resource models, the local mirror sc
 tables, the shared ``metadata``, the ``Money`` and ``UTCDateTime`` column types) and
 ``open_database``, the sync engine (``sync_store``; ``write_records`` and ``mark_deleted``
 for records that arrive outside a listing, such as webhook deliveries), the per-store lock
-(``store_lock``), the store check and its facts, the error hierarchy; money
+(``store_lock``), the store check and its facts (``remember_facts`` writes them on the
+store's row, ``store_row`` reads it back), the error hierarchy; money
 (``connector.money``: the stored scale, conversions, currency decimals, formatting); and
 coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 """
@@ -29,7 +30,7 @@ from connector._errors import (
     TransientError,
     redact_url,
 )
-from connector._facts import remember_facts
+from connector._facts import StoreRow, remember_facts, store_row
 from connector._identity import archive_store, verify_identity
 from connector._lock import store_lock
 from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
@@ -103,6 +104,7 @@ __all__ = [
     "StoreError",
     "StoreFacts",
     "StoreIdentityChanged",
+    "StoreRow",
     "SyncResult",
     "TransientError",
     "UTCDateTime",
@@ -132,6 +134,7 @@ __all__ = [
     "redact_url",
     "remember_facts",
     "store_lock",
+    "store_row",
     "stores",
     "sync_checkpoints",
     "sync_cursors",

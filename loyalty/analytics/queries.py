@@ -69,7 +69,7 @@ from connector import (
     currency_decimals,
     customers,
     orders,
-    stores,
+    store_row,
 )
 from loyalty._db import joined, split_parts
 from loyalty.analytics.periods import store_zone
@@ -216,22 +216,12 @@ class StoreInfo:
 
 
 def store_info(conn: Connection, store_id: int) -> StoreInfo:
-    row = conn.execute(
-        select(stores.c.name, stores.c.currency, stores.c.decimals, stores.c.timezone).where(
-            stores.c.id == store_id
-        )
-    ).first()
+    """The analytics' view of ``connector.store_row``: the currency upper-cased, the decimals
+    and the zone filled in."""
+    row = store_row(conn, store_id=store_id)
     if row is None:
         raise ConfigError(f"no store with id {store_id} in the database: run `bazgasht sync`.")
     currency = (row.currency or "").upper()
-    if not currency:
-        currency = (
-            conn.execute(
-                select(orders.c.currency).where(orders.c.store_id == store_id).limit(1)
-            ).scalar()
-            or ""
-        )
-        currency = currency.upper()
     decimals = row.decimals
     if decimals is None:
         decimals = currency_decimals(currency)
