@@ -6,8 +6,20 @@ use cases call ``loyalty`` and ``connector``. What lives here:
 
 * the config file (``Config``, ``StoreConfig``, ``load_config``, ``save_config`` …) and the
   store registry (``Registry``: the stores, their secrets, the database);
+* the stores (``add_store``, ``store_rows``, ``remove_store``, ``check_store_now``,
+  ``repoint_store``, and the checks of what the owner types: ``new_store_address``,
+  ``checked_key``, ``checked_secret``, ``checked_secret_env``);
 * syncing a store (``sync_one``) and pushing customers' loyalty states to WooCommerce
   (``push_states``, ``push_store``);
+* the loyalty program (``store_program``, ``reconcile_store``, ``redeem_points``,
+  ``grant_points``, ``customer_balance``, ``customer_history``, ``top_balances``,
+  ``expiring_points``, ``store_redemptions``, ``verify_store``, ``program_summary``);
+* campaigns (``preview_campaign``, ``create_and_run``, ``run_again``, ``set_campaign_status``,
+  ``store_campaigns``, ``campaign_export``, ``campaign_report``);
+* retention analytics (``analysis_target``, ``store_metrics``, ``store_cohorts``,
+  ``store_rfm``, ``store_report_html``);
+* the demo (``write_demo_config``, ``check_and_remember``, ``mirror_overview``,
+  ``loyalty_tour``, ``demo_report``, ``demo_campaign_preview``);
 * WooCommerce webhooks: receiving deliveries into the durable inbox (``check_delivery``,
   ``record_delivery``), applying them (``apply_deliveries``), installing them on the store
   and reporting their state (``install_webhooks``, ``webhook_report``);
