@@ -38,8 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app._schema import storefront_push_marks, storefront_pushes
 from app._state import META_KEY, CustomerState, customer_state
 from connector import LockHeld, StoreError, store_lock
-from loyalty import Program
-from loyalty._schema import loyalty_ledger
+from loyalty import Program, loyalty_ledger
 
 log = logging.getLogger("bazgasht.push")
 

@@ -16,8 +16,7 @@ from sqlalchemy import Engine, select
 
 from app._config import Config, StoreConfig, database_url, default_database_url, load_config
 from app._webhooks import open_inbox
-from connector import ConfigError, StoreCredentials, WooClient, open_database
-from connector._schema import stores
+from connector import ConfigError, StoreCredentials, WooClient, open_database, stores
 
 
 @dataclass

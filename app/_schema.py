@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from connector._schema import UTCDateTime, metadata
+from connector import UTCDateTime, metadata
 
 webhook_deliveries = Table(
     "webhook_deliveries",

@@ -12,14 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from connector._schema import customers
-from loyalty import Program, RedeemError, balance_report
-from loyalty._schema import loyalty_ledger
+from connector import customers, money_text
+from loyalty import Program, RedeemError, balance_report, loyalty_ledger
 from loyalty.redeem import email_of, redemptions
 from loyalty.rules import CASHBACK
 
@@ -28,11 +27,6 @@ STAFF_ROLES = frozenset({"administrator", "shop_manager", "editor", "author", "c
 #: Version of the pushed meta (docs/storefront-api.md): fields are only ever added within 1.
 META_VERSION = 1
 META_KEY = "bazgasht_loyalty"
-
-
-def money_text(amount: Decimal, decimals: int) -> str:
-    """``amount`` with exactly ``decimals`` places, cut (never rounded up): "12.40", "935000"."""
-    return format(amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN), "f")
 
 
 def instant_text(moment: datetime) -> str:

@@ -38,9 +38,9 @@ from app._signing import (
     request_signature_valid,
 )
 from app._state import customer_state, instant_text, known_customer, money_text
-from connector import BazgashtError
+from connector import BazgashtError, CouponApi
 from loyalty import Program, RedeemError, Redemption, history, load_program
-from loyalty.redeem import CouponApi, get_redemption, issue, reserve
+from loyalty.redeem import get_redemption, issue, reserve
 from loyalty.rules import CASHBACK, EXPIRY, MANUAL, REDEEM, SECOND, WELCOME, family
 from loyalty.settings import MAX_POINTS
 

@@ -23,10 +23,10 @@ from connector import (
     WooClient,
     check_store,
     remember_facts,
+    stores,
     sync_store,
     verify_identity,
 )
-from connector._schema import stores
 from loyalty import ProgramRun, after_sync, load_program
 
 #: Called after each committed page: (resource, pages done, pages expected or None).

@@ -68,12 +68,14 @@ from connector import (
     NotFoundError,
     Order,
     create_db_engine,
+    customers,
     mark_deleted,
+    orders,
     sqlite_path,
     store_lock,
+    stores,
     write_records,
 )
-from connector._schema import customers, orders, stores
 from loyalty import ProgramRun, after_sync, load_program
 
 log = logging.getLogger("bazgasht.webhooks")

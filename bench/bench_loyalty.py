@@ -37,9 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, create_engine, func, select, text, update  # noqa: E402
 
-from connector import open_database  # noqa: E402
+from connector import (  # noqa: E402
+    customers,
+    open_database,
+    orders,
+    stores,
+)
 from connector._db import normalize_url  # noqa: E402
-from connector._schema import customers, orders, stores  # noqa: E402
 from loyalty._db import bulk_insert  # noqa: E402
 from loyalty.program import load_program  # noqa: E402
 from loyalty.reconcile import reconcile  # noqa: E402

@@ -38,9 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from app import Config, StoreConfig, save_config  # noqa: E402
 from cli.main import run  # noqa: E402
-from connector import open_database  # noqa: E402
+from connector import (  # noqa: E402
+    open_database,
+    stores,
+)
 from connector._db import normalize_url  # noqa: E402
-from connector._schema import stores  # noqa: E402
 
 STORE = "bench"
 TIMEZONE = "Europe/Berlin"

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import Config, StoreConfig, save_config  # noqa: E402
-from connector.samplestore import SampleStore  # noqa: E402
+from samplestore import SampleStore  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

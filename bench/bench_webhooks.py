@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 from app import Config, StoreConfig, open_inbox, save_config, webhook_signature  # noqa: E402
 from app._schema import webhook_deliveries  # noqa: E402
 from connector import StoreFacts, open_database, remember_facts  # noqa: E402
-from connector.samplestore import SampleStore  # noqa: E402
-from loyalty._schema import loyalty_ledger  # noqa: E402
+from loyalty import loyalty_ledger  # noqa: E402
+from samplestore import SampleStore  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FIXTURE = ROOT / "tests/fixtures/woocommerce/webhooks"

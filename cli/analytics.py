@@ -6,9 +6,8 @@ Thin: parse the options, call ``loyalty.analytics``, render a rich table, JSON o
 
 from __future__ import annotations
 
-import difflib
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +20,15 @@ from rich.table import Column
 from rich.text import Text
 from sqlalchemy import Engine
 
-from cli._context import AppContext, app_context
+from app import (
+    BadOption,
+    analysis_target,
+    store_cohorts,
+    store_metrics,
+    store_report_html,
+    store_rfm,
+)
+from cli._context import app_context
 from cli._csv import Cell, print_csv, write_csv
 from cli._files import check_target, write_atomic
 from cli._options import (
@@ -35,6 +42,7 @@ from cli._options import (
     output_format,
 )
 from cli._render import Table, json_text
+from connector import format_money, money_json
 from loyalty.analytics import (
     DEFAULT_STATUSES,
     SEGMENTS,
@@ -42,31 +50,24 @@ from loyalty.analytics import (
     MetricsReport,
     MetricsRequest,
     PeriodKind,
-    cohort_table,
     cohorts_json,
     compute_metrics,
     headline_rows,
-    open_analysis,
-    report_html,
     report_json,
     rfm_json,
-    rfm_members,
-    rfm_summary,
     write_report,
 )
 from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
     Number,
-    format_money,
     format_number,
     format_percent,
-    money_json,
     rate_json,
 )
-from loyalty.analytics.periods import format_day, parse_day, parse_instant
+from loyalty.analytics.periods import format_day, parse_day
 from loyalty.analytics.present import TREND_KEYS, metrics_json
-from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
+from loyalty.analytics.queries import StoreInfo
 from loyalty.analytics.rfm import RfmMember, RfmSummary
 
 
@@ -132,51 +133,26 @@ def _day(text: str | None, option: str) -> date | None:
 
 
 class _Target:
-    """The store a command works on, its facts, and the *as of* instant."""
+    """``app.analysis_target``, its mistakes shown as mistakes in an option."""
 
     def __init__(self, ctx: typer.Context, store: str | None, as_of: str | None) -> None:
-        context: AppContext = app_context(ctx)
-        self.context = context
-        self.name = context.pick_stores([store] if store else None, False)[0]
-        self.engine = context.engine()
-        self.store_id = context.store_id(self.name)
-        with self.engine.connect() as conn:
-            self.info: StoreInfo = store_info(conn, self.store_id)
-        now = datetime.now(UTC).replace(microsecond=0)
         try:
-            self.as_of = now if as_of is None else parse_instant(as_of, self.info.zone)
-        except ValueError as exc:
-            raise typer.BadParameter(f"--as-of: {exc}") from None
-        if self.as_of > now:  # the future has no orders: every figure would be a silent 0
-            local = now.astimezone(self.info.zone)
-            raise typer.BadParameter(
-                f"--as-of {as_of} is in the future (it is {local:%Y-%m-%d %H:%M} in the "
-                f"store's time zone, {self.info.timezone}): a report describes what has "
-                "happened. Leave --as-of out for now."
-            )
+            self.target = analysis_target(app_context(ctx), store, as_of)
+        except BadOption as exc:
+            raise typer.BadParameter(str(exc)) from None
+        self.name = self.target.name
+        self.info = self.target.info
+        self.as_of = self.target.as_of
 
     def statuses(self, text: str) -> tuple[str, ...]:
-        """``--statuses``: each one WooCommerce's own or one the store's orders have; a typo
-        (``complete``) is an error, not a report of zeros."""
-        wanted = _statuses(text)
-        with self.engine.connect() as conn:
-            known = known_statuses(conn, self.store_id)
-        for status in wanted:
-            if status not in known:
-                close = difflib.get_close_matches(status, sorted(known), n=1)
-                guess = f"did you mean {close[0]!r}? " if close else ""
-                raise typer.BadParameter(
-                    f"--statuses: {status!r} is not an order status of store {self.name!r}; "
-                    f"{guess}Statuses: {', '.join(sorted(known - {'trash'}))}."
-                )
-        return wanted
+        """``--statuses``: each one WooCommerce's own or one the store's orders have."""
+        try:
+            return self.target.statuses(_statuses(text))
+        except BadOption as exc:
+            raise typer.BadParameter(str(exc)) from None
 
     def point_value(self) -> Decimal | None:
-        """The loyalty point value from the config (``None``: the currency's default)."""
-        from loyalty.settings import parse_settings
-
-        raw = self.context.store(self.name).loyalty
-        return parse_settings(self.name, raw).point_value
+        return self.target.point_value()
 
 
 # --- metrics -----------------------------------------------------------------------------------
@@ -251,7 +227,7 @@ def metrics(
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
-    report = compute_metrics(target.engine, target.store_id, request)
+    report = store_metrics(target.target, request)
     if out is Format.JSON:
         typer.echo(json_text(report_json(report)))
     elif out is Format.CSV:
@@ -473,10 +449,7 @@ def cohorts(
     """
     out = output_format(fmt, as_json)
     target = _Target(ctx, store, as_of)
-    with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
-    ) as analysis:
-        table = cohort_table(analysis.counted, target.info.zone, calendar, months)
+    table = store_cohorts(target.target, target.statuses(statuses), calendar, months)
     if out is Format.JSON:
         typer.echo(json_text(cohorts_json(table)))
     elif out is Format.CSV:
@@ -578,11 +551,7 @@ def rfm(
     if export is not None:
         check_target(export)
     target = _Target(ctx, store, as_of)
-    with open_analysis(
-        target.engine, target.store_id, as_of=target.as_of, statuses=target.statuses(statuses)
-    ) as analysis:
-        summary = rfm_summary(analysis.counted)
-        members = rfm_members(analysis.counted, name) if name else None
+    summary, members = store_rfm(target.target, target.statuses(statuses), name)
     info = target.info
     if members is not None and export is not None:
         write_csv(export, *export_csv(members, info, calendar))
@@ -802,9 +771,7 @@ def report(
         retention_spend=_money(retention_spend, "--retention-spend"),
         point_value=target.point_value(),
     )
-    html = report_html(
-        target.engine, target.store_id, datetime.now(UTC), request=request, lang=lang.value
-    )
+    html = store_report_html(target.target, request, lang.value)
     written = write_atomic(output, html.encode("utf-8"))
     size = written.stat().st_size
     if out is Format.JSON:

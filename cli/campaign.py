@@ -14,7 +14,18 @@ from typing import Annotated, Any
 
 import typer
 
-from cli._context import AppContext, app_context, stdout_console
+from app import (
+    campaign_export,
+    campaign_report,
+    create_and_run,
+    preview_campaign,
+    run_again,
+    set_campaign_status,
+    store_campaigns,
+    store_facts,
+    store_ref,
+)
+from cli._context import app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
     Export,
@@ -30,33 +41,17 @@ from cli._options import (
     quiet_logs,
 )
 from cli._render import Table, clean, json_text
-from connector import ConfigError
-from connector._client import WooClient
-from loyalty.analytics.formatting import (
-    Number,
-    format_money,
-    format_percent,
-    points_difference_json,
-)
-from loyalty.analytics.queries import StoreInfo, store_info
+from connector import ConfigError, format_money
+from loyalty.analytics.formatting import Number, format_percent, points_difference_json
+from loyalty.analytics.queries import StoreInfo
 from loyalty.campaigns import (
     TEMPLATES,
     Campaign,
     CampaignSpec,
     Preview,
-    campaign_results,
-    create_campaign,
-    export_rows,
-    get_campaign,
-    list_campaigns,
-    parse_audience,
-    preview,
-    run_campaign,
-    set_status,
+    RunResult,
 )
 from loyalty.campaigns.export import COLUMNS
-from loyalty.program import load_program
-from loyalty.settings import Program
 
 app = new_app(
     "Retention campaigns: one coupon per customer of an audience.\n\n"
@@ -107,29 +102,8 @@ def _percent(text: str, option: str) -> Decimal:
     return _decimal(re.sub(r"\s*%\s*$", "", text), option)
 
 
-def _store(context: AppContext, name: str | None) -> tuple[str, int]:
-    store = context.pick_stores([name] if name else None, False)[0]
-    return store, context.store_id(store)
-
-
-def _program(context: AppContext, store: str, audience: str, now: datetime) -> Program | None:
-    """The loyalty program, when the audience needs it (points-expiring)."""
-    if parse_audience(audience).kind != "points-expiring":
-        return None
-    return load_program(context.engine(), store, context.store(store).loyalty, now, create=False)
-
-
-def _client(context: AppContext, name: str) -> WooClient:
-    return WooClient(context.store(name).credentials(name, context.environ))
-
-
 def _echo_json(data: Any) -> None:
     typer.echo(json_text(data))
-
-
-def _store_info(context: AppContext, store_id: int) -> StoreInfo:
-    with context.engine().connect() as conn:
-        return store_info(conn, store_id)
 
 
 def print_preview(name: str, found: Preview, info: StoreInfo) -> None:
@@ -232,33 +206,18 @@ def create_cmd(
     spec.check()
     context = app_context(ctx)
     now = _now(ctx)
-    store_name, store_id = _store(context, store)
-    program = _program(context, store_name, audience, now)
-    engine = context.engine()
+    where = store_ref(context, store)
     if dry_run:
-        found = preview(engine, store_id, spec, now, program=program)
-        info = _store_info(context, store_id)
+        found, info = preview_campaign(context, where, spec, now)
         if as_json:
             _echo_json({"campaign": name, "dry_run": True, **found.as_dict(info.decimals)})
             return
         print_preview(name, found, info)
         return
-    create_campaign(engine, store_id, spec, now)
-    _run(context, store_name, store_id, name, now, program, as_json)
+    _show_run(create_and_run(context, where, spec, now), as_json)
 
 
-def _run(
-    context: AppContext,
-    store_name: str,
-    store_id: int,
-    name: str,
-    now: datetime,
-    program: Program | None,
-    as_json: bool,
-    quiet: bool = False,
-) -> None:
-    with _client(context, store_name) as client:
-        result = run_campaign(context.engine(), client, store_id, name, now, program=program)
+def _show_run(result: RunResult, as_json: bool, quiet: bool = False) -> None:
     if as_json:
         _echo_json(result.as_dict())
     else:
@@ -290,18 +249,16 @@ def run_cmd(
     as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     now = _now(ctx)
-    store_name, store_id = _store(context, store)
-    found = get_campaign(context.engine(), store_id, name)
-    program = _program(context, store_name, found.audience, now)
+    where = store_ref(context, store)
     if quiet:
         quiet_logs(ctx)
-    _run(context, store_name, store_id, name, now, program, as_json, quiet)
+    _show_run(run_again(context, where, name, now), as_json, quiet)
 
 
 def _set(ctx: typer.Context, name: str, store: str | None, status: str, as_json: bool) -> None:
     context = app_context(ctx)
-    _, store_id = _store(context, store)
-    done = set_status(context.engine(), store_id, name, status)
+    _, store_id = store_ref(context, store)
+    done = set_campaign_status(context, store_id, name, status)
     if as_json:
         _echo_json({"campaign": done.name, "status": done.status})
         return
@@ -362,9 +319,9 @@ def list_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
-    _, store_id = _store(context, store)
-    found = list_campaigns(context.engine(), store_id)
-    info = _store_info(context, store_id)
+    _, store_id = store_ref(context, store)
+    found = store_campaigns(context, store_id)
+    info = store_facts(context, store_id)
     if as_json:
         _echo_json({"campaigns": [c.as_dict(info.decimals) for c in found]})
         return
@@ -422,9 +379,8 @@ def export_cmd(
     if language not in TEMPLATES:
         raise ConfigError(f"--template must be one of {', '.join(TEMPLATES)}")
     context = app_context(ctx)
-    _, store_id = _store(context, store)
-    found = get_campaign(context.engine(), store_id, name)
-    rows = export_rows(context.engine(), found, message or TEMPLATES[language], language)
+    _, store_id = store_ref(context, store)
+    rows = campaign_export(context, store_id, name, message or TEMPLATES[language], language)
     if out is Format.JSON:
         _echo_json({"campaign": name, "rows": [r.as_dict() for r in rows]})
         return
@@ -452,10 +408,8 @@ def report_cmd(
     as_json = output_format(fmt, as_json) is Format.JSON
     context = app_context(ctx)
     now = _now(ctx)
-    _, store_id = _store(context, store)
-    found = get_campaign(context.engine(), store_id, name)
-    results = campaign_results(context.engine(), found, now)
-    info = _store_info(context, store_id)
+    _, store_id = store_ref(context, store)
+    results, info = campaign_report(context, store_id, name, now)
     if as_json:
         _echo_json(results.as_dict(info.decimals))
         return

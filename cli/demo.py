@@ -13,33 +13,32 @@ import shutil
 import sys
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import platformdirs
 import typer
 from rich.console import Console
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from app import ENV_DATABASE_URL, Config, StoreConfig, save_config
+from app import (
+    DEMO_STORE,
+    ENV_DATABASE_URL,
+    check_and_remember,
+    demo_campaign_preview,
+    demo_database_url,
+    demo_report,
+    loyalty_tour,
+    mirror_overview,
+    write_demo_config,
+)
 from cli._context import AppContext, app_context, invocation, stdout_console
+from cli._progress import sync_with_progress
 from cli._render import Table, esc
 from cli.analytics import headline
 from cli.campaign import print_preview
 from cli.loyalty import print_demo_tour
-from cli.sync import _sync_one
-from connector._check import check_store
-from connector._client import WooClient
-from connector._facts import remember_facts
-from connector._schema import customers, from_units, guests, orders, quarantine
-from loyalty import demo_tour
-from loyalty.analytics import write_report
-from loyalty.analytics.queries import store_info
-from loyalty.campaigns import CampaignSpec, preview
-
-DEMO_STORE = "demo"
-DEMO_LOYALTY: dict[str, Any] = {"starts_at": "2000-01-01T00:00:00+00:00"}
+from connector import from_units
 
 
 def default_demo_dir() -> Path:
@@ -76,7 +75,7 @@ def demo(
       bazgasht demo
       bazgasht demo --orders 5000 --currency IRT
     """
-    from connector.samplestore import SampleStore  # only loaded when needed
+    from samplestore import SampleStore  # only loaded when needed
 
     outer = app_context(ctx)
     # The demo store is on loopback: the "plain http travels unencrypted" warning is moot.
@@ -92,32 +91,14 @@ def demo(
         f"({currency.upper()}), served on 127.0.0.1 for this run only."
     )
     with SampleStore(orders=orders_count, currency=currency.upper(), seed=11) as store:
-        config_path = folder / "config.toml"
-        db_url = f"sqlite:///{folder / 'demo.sqlite'}"
-        save_config(
-            config_path,
-            Config(
-                database_url=db_url,
-                stores={
-                    DEMO_STORE: StoreConfig(
-                        url=store.url,
-                        consumer_key=store.consumer_key,
-                        consumer_secret=store.consumer_secret,
-                        # The sample history is the past; let all of it earn points.
-                        loyalty=DEMO_LOYALTY,
-                    )
-                },
-            ),
+        config_path = write_demo_config(
+            folder, store.url, store.consumer_key, store.consumer_secret
         )
+        db_url = demo_database_url(folder)
         context = AppContext(config_path=config_path, debug=outer.debug, environ={})
         # The demo database is named explicitly: BAZGASHT_DATABASE_URL must not redirect it.
         engine = context.engine()
-        creds = context.store(DEMO_STORE).credentials(DEMO_STORE, {})
-        with WooClient(creds) as client:
-            report = check_store(client)
-        if report.facts is not None:
-            remember_facts(engine, DEMO_STORE, creds.url, report.facts)
-        facts = report.facts
+        facts = check_and_remember(context, DEMO_STORE)
         console.print(
             "1. Checked the store: key valid, "
             + (
@@ -127,7 +108,7 @@ def demo(
                 else "but it told nothing about itself."
             )
         )
-        run = _sync_one(context, engine, DEMO_STORE, False, 4, sys.stdout.isatty())
+        run = sync_with_progress(context, DEMO_STORE, False, 4, sys.stdout.isatty())
         result = run.sync
         console.print(
             f"2. Synced over HTTP with OAuth 1.0a: {result.count('orders')} orders and "
@@ -135,14 +116,13 @@ def demo(
         )
         _tour_mirror(context, console)
         now = datetime.now(UTC)
-        with WooClient(creds) as client:
-            tour = demo_tour(engine, client, DEMO_STORE, DEMO_LOYALTY, now)
+        tour = loyalty_tour(context, now)
         console.print("\n[bold]4.[/] ", end="")
         print_demo_tour(console, tour, appended=run.loyalty.reconcile.appended)
         store_id = context.store_id(DEMO_STORE)
         console.print("\n[bold]5. Retention[/] (last complete month vs the month before)")
         console.print(headline(engine, store_id, now))
-        report_path = write_report(engine, store_id, folder / "report.html", now)
+        report_path = demo_report(context, store_id, folder / "report.html", now)
         console.print(f"6. The HTML report (open it in a browser): {esc(report_path)}")
         console.print(
             "\n[bold]7. A win-back campaign[/], dry run: 15 % off for the customers at risk"
@@ -181,34 +161,18 @@ def closing_hints(bazgasht: str, config_path: Path, db_url: str | None = None) -
 
 
 def _campaign_dry_run(engine: Engine, store_id: int, now: datetime) -> None:
-    spec = CampaignSpec(
-        name="win-back", audience="segment:at_risk", discount_type="percent", amount=Decimal(15)
-    )
-    found = preview(engine, store_id, spec, now)
-    with engine.connect() as conn:
-        info = store_info(conn, store_id)
-    print_preview(spec.name, found, info)
+    dry = demo_campaign_preview(engine, store_id, now)
+    print_preview(dry.spec.name, dry.preview, dry.store)
 
 
 def _tour_mirror(context: AppContext, console: Console) -> None:
-    engine = context.engine()
-    with engine.connect() as conn:
-        by_status = conn.execute(
-            select(
-                orders.c.status, func.count(), func.sum(orders.c.total - orders.c.refunded_total)
-            )
-            .group_by(orders.c.status)
-            .order_by(func.count().desc())
-        ).all()
-        accounts = conn.execute(select(func.count()).select_from(customers)).scalar()
-        guest_count = conn.execute(select(func.count()).select_from(guests)).scalar()
-        held = conn.execute(select(func.count()).select_from(quarantine)).scalar()
+    seen = mirror_overview(context.engine())
     console.print("\n[bold]3. What the mirror holds[/]")
     table = Table("status", "orders", "net revenue")
-    for status, count, net_units in by_status:
+    for status, count, net_units in seen.by_status:
         table.add_row(status, str(count), f"{from_units(net_units):,.2f}")
     console.print(table)
     console.print(
-        f"   {accounts} registered accounts, {guest_count} guests (identified by e-mail), "
-        f"{held} records quarantined."
+        f"   {seen.accounts} registered accounts, {seen.guests} guests (identified by e-mail), "
+        f"{seen.quarantined} records quarantined."
     )

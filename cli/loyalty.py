@@ -20,6 +20,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from app import (
+    customer_balance,
+    customer_history,
+    expiring_points,
+    grant_points,
+    orders_before_program,
+    program_of,
+    program_summary,
+    reconcile_store,
+    redeem_points,
+    store_program,
+    store_redemptions,
+    top_balances,
+    verify_store,
+)
 from cli._context import AppContext, app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
@@ -40,27 +55,9 @@ from cli._options import (
     quiet_logs,
 )
 from cli._render import Table, clean, esc, json_text
-from connector import ConfigError
-from connector._client import WooClient
-from loyalty import (
-    DemoTour,
-    Program,
-    ProgramRun,
-    balance_report,
-    expiring,
-    grant,
-    history,
-    load_program,
-    redeem,
-    resolve_customer,
-    run_program,
-    summary,
-    top,
-    verify,
-)
-from loyalty.analytics.formatting import money_json
-from loyalty.program import PastOrders, orders_before_start
-from loyalty.redeem import Redemption, finish_pending, redemptions
+from connector import ConfigError, money_json, money_text
+from loyalty import DemoTour, Program, ProgramRun, Redemption, load_program
+from loyalty.program import PastOrders
 from loyalty.settings import parse_settings
 
 app = new_app(
@@ -133,11 +130,7 @@ def _open(ctx: typer.Context, store: str | None) -> tuple[AppContext, str, Progr
 
 
 def _program(context: AppContext, name: str, now: datetime) -> Program:
-    return load_program(context.engine(), name, context.store(name).loyalty, now)
-
-
-def _client(context: AppContext, name: str) -> WooClient:
-    return WooClient(context.store(name).credentials(name, context.environ))
+    return store_program(context, name, now)
 
 
 def _echo_json(data: Any) -> None:
@@ -145,7 +138,7 @@ def _echo_json(data: Any) -> None:
 
 
 def _money(amount: Decimal, program: Program) -> str:
-    return f"{amount:.{program.decimals}f}"
+    return money_text(amount, program.decimals)
 
 
 def _when(value: datetime | None, program: Program) -> str:
@@ -253,11 +246,7 @@ def reconcile_cmd(
     results = []
     for name in names:
         program = _program(context, name, now)
-        if offline:
-            run = run_program(context.engine(), None, program, now, full=full, since=since_at)
-        else:
-            with _client(context, name) as client:
-                run = run_program(context.engine(), client, program, now, full=full, since=since_at)
+        run = reconcile_store(context, program, now, full=full, since=since_at, offline=offline)
         results.append(run)
         if not as_json and not quiet:
             typer.echo(clean(run.one_line()))
@@ -296,12 +285,8 @@ def redeem_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
-    amount = _points(points)
-    with context.engine().connect() as conn:
-        identity = resolve_customer(conn, program, customer)
-    with _client(context, name) as client:
-        earlier = finish_pending(context.engine(), client, program, now)
-        r = redeem(context.engine(), client, program, identity, amount, now)
+    done = redeem_points(context, program, customer, _points(points), now)
+    earlier, r = done.finished, done.redemption
     if not as_json:
         for line in finished_lines(name, earlier):
             typer.echo(line)
@@ -359,7 +344,7 @@ def coupons_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
-    found = redemptions(context.engine(), program, status)
+    found = store_redemptions(context, program, status)
     if as_json:
         _echo_json({"store": name, "redemptions": [r.as_dict(program.decimals) for r in found]})
         return
@@ -395,9 +380,7 @@ def balance_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, now = _open(ctx, store)
-    with context.engine().connect() as conn:
-        identity = resolve_customer(conn, program, customer)
-    report = balance_report(context.engine(), program, identity, now)
+    identity, report = customer_balance(context, program, customer, now)
     if as_json:
         _echo_json(report.as_dict())
         return
@@ -448,9 +431,7 @@ def history_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, _name, program, _clock = _open(ctx, store)
-    with context.engine().connect() as conn:
-        identity = resolve_customer(conn, program, customer)
-    entries = history(context.engine(), program, identity)
+    identity, entries = customer_history(context, program, customer)
     if as_json:
         _echo_json(
             {
@@ -515,11 +496,8 @@ def grant_cmd(
       bazgasht loyalty grant sofia@example.com -100 --reason "duplicate account"
     """
     context, _name, program, now = _open(ctx, store)
-    amount = _points(points)
-    with context.engine().connect() as conn:
-        identity = resolve_customer(conn, program, customer)
-    entry = grant(context.engine(), program, identity, amount, reason, now)
-    report = balance_report(context.engine(), program, identity, now)
+    granted = grant_points(context, program, customer, _points(points), reason, now)
+    identity, entry, report = granted.identity, granted.entry, granted.balance
     if output_format(fmt, as_json) is Format.JSON:
         _echo_json(
             {
@@ -559,8 +537,8 @@ def top_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, _clock = _open(ctx, store)
-    rows = top(context.engine(), program, limit)
-    past = orders_before_start(context.engine(), program)
+    rows = top_balances(context, program, limit)
+    past = orders_before_program(context, program)
     if as_json:
         _echo_json(
             {
@@ -610,7 +588,7 @@ def expiring_cmd(
     output = output_format(fmt, as_json).value
     context, name, program, now = _open(ctx, store)
     window = _parse_within(within)
-    rows = expiring(context.engine(), program, now, window)
+    rows = expiring_points(context, program, now, window)
     if output == "json":
         _echo_json(
             {"store": name, "within_days": window.days, "customers": [r.as_dict() for r in rows]}
@@ -654,7 +632,7 @@ def verify_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
-    report = verify(context.engine(), program, now)
+    report = verify_store(context, program, now)
     if as_json:
         _echo_json(report.as_dict())
     else:
@@ -716,8 +694,8 @@ def summary_cmd(
     """
     as_json = output_format(fmt, as_json) is Format.JSON
     context, name, program, now = _open(ctx, store)
-    s = summary(context.engine(), program, now)
-    past = orders_before_start(context.engine(), program)
+    s = program_summary(context, program, now)
+    past = orders_before_program(context, program)
     if as_json:
         _echo_json({**s.as_dict(), "program": _start_json(program, past)})
         return
@@ -795,10 +773,8 @@ def run_notes(context: AppContext, name: str, run: ProgramRun) -> list[str]:
     finished, and — on a store's first sync — when the program started."""
     lines = finished_lines(name, run.finished)
     if run.started_at is not None:
-        program = load_program(
-            context.engine(), name, context.store(name).loyalty, run.started_at, create=False
-        )
-        lines += start_lines(context, name, program, orders_before_start(context.engine(), program))
+        program = program_of(context, name, run.started_at)
+        lines += start_lines(context, name, program, orders_before_program(context, program))
     return lines
 
 

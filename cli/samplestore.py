@@ -37,7 +37,7 @@ def serve(
       bazgasht sample-store serve
       bazgasht sample-store serve --orders 5000 --currency IRT --latency-ms 100
     """
-    from connector.samplestore import SampleStore  # only loaded when needed
+    from samplestore import SampleStore  # only loaded when needed
 
     with SampleStore(
         orders=orders, currency=currency.upper(), seed=seed, latency_ms=latency_ms, port=port

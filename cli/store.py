@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.text import Text
 
 from app import (
-    STORE_NAME_PATTERN,
-    StoreConfig,
-    save_config,
-    shop_address,
-    validation_message,
+    add_store,
+    check_store_now,
+    checked_key,
+    checked_secret,
+    checked_secret_env,
+    new_store_address,
+    remove_store,
+    repoint_store,
+    store_rows,
 )
 from cli._context import app_context, invocation, stdout_console
 from cli._options import Format, FormatOpt, JsonOpt, TableOrJson, new_app, output_format
 from cli._render import Table, cell, json_text
-from connector import ConfigError
-from connector._check import check_store
-from connector._client import WooClient
-from connector._facts import remember_facts
-from connector._identity import archive_store, verify_identity
-from connector._lock import store_lock
 
 app = new_app("Add, list, remove and check the stores Bazgasht mirrors.")
-
-#: Words `bazgasht sync` reads as subcommands, so no store may be called that.
-RESERVED_NAMES = frozenset({"status"})
 
 
 @app.command("add")
@@ -79,43 +71,29 @@ def add(
           --key ck_… --secret-env MYSHOP_SECRET
     """
     context = app_context(ctx)
-    if not re.match(STORE_NAME_PATTERN, name) or name in RESERVED_NAMES:
-        raise ConfigError(
-            f"{name!r} cannot be a store name: use letters, digits, '-', '_' or '.', "
-            f"not {', '.join(sorted(RESERVED_NAMES))}."
-        )
-    try:  # before asking for any key: a wrong address is said at once
-        address = shop_address(url)
-    except ValueError as exc:
-        raise ConfigError(f"--url: {exc}") from None
+    address = new_store_address(name, url)  # before asking for any key
     if key is None:
         key = typer.prompt("Consumer key (ck_…)")
-    key = _checked_key(key.strip())
+    key = checked_key(key.strip())
     secret: str | None = None
     if secret_env is not None:
-        secret_from_env = _checked_env(secret_env, context.environ)
-        _checked_secret(secret_from_env, f"the variable {secret_env}")
+        checked_secret_env(secret_env, context.environ)
     else:
         if secret_stdin:
             secret = sys.stdin.readline().strip()
         else:
             secret = typer.prompt("Consumer secret (cs_…, hidden)", hide_input=True).strip()
-        _checked_secret(secret, "the consumer secret")
-    config = context.config.model_copy(deep=True)
-    try:
-        store = StoreConfig(
-            url=address,
-            consumer_key=key,
-            consumer_secret=secret,
-            consumer_secret_env=secret_env,
-            query_string_auth=query_string_auth,
-            verify_tls=verify_tls,
-            loyalty=config.stores[name].loyalty if name in config.stores else {},
-        )
-    except ValidationError as exc:
-        raise ConfigError(f"store {name!r}: {validation_message(exc)}") from None
-    config.stores[name] = store
-    save_config(context.config_path, config)
+        checked_secret(secret, "the consumer secret")
+    store = add_store(
+        context,
+        name,
+        address,
+        key,
+        secret=secret,
+        secret_env=secret_env,
+        query_string_auth=query_string_auth,
+        verify_tls=verify_tls,
+    )
     typer.echo(f"Saved store {name!r} in {context.config_path} (mode 0600).")
     if store.url != url.strip().rstrip("/"):
         typer.echo(
@@ -141,18 +119,7 @@ def list_stores(
       bazgasht store list
       bazgasht store list --format json
     """
-    config = app_context(ctx).config
-    rows = [
-        {
-            "store": name,
-            "url": store.url,
-            "consumer_key": _mask(store.consumer_key),
-            "secret_from": f"${store.consumer_secret_env}"
-            if store.consumer_secret_env
-            else "config file",
-        }
-        for name, store in sorted(config.stores.items())
-    ]
+    rows = store_rows(app_context(ctx))
     if output_format(fmt, as_json) is Format.JSON:
         typer.echo(json_text({"stores": rows}))
         return
@@ -178,10 +145,7 @@ def remove(
       bazgasht store remove myshop
     """
     context = app_context(ctx)
-    context.store(name)
-    config = context.config.model_copy(deep=True)
-    del config.stores[name]
-    save_config(context.config_path, config)
+    remove_store(context, name)
     typer.echo(f"Removed store {name!r} from {context.config_path}.")
 
 
@@ -201,16 +165,7 @@ def check(
       bazgasht store check myshop
       bazgasht store check myshop --format json
     """
-    context = app_context(ctx)
-    creds = context.store(name).credentials(name, context.environ)
-    with WooClient(creds) as client:
-        report = check_store(client)
-        if report.facts is not None:
-            engine = context.engine()
-            # The facts (currency, timezone…) belong to the shop mirrored under this name:
-            # another shop behind it must not overwrite them (raises StoreIdentityChanged).
-            verify_identity(engine, client, name)
-            remember_facts(engine, name, creds.url, report.facts)
+    report = check_store_now(app_context(ctx), name)
     if output_format(fmt, as_json) is Format.JSON:
         data: dict[str, Any] = {
             "store": name,
@@ -260,83 +215,9 @@ def repoint(
     Example:
       bazgasht store repoint myshop --url https://newshop.example --yes
     """
-    context = app_context(ctx)
-    store = context.store(name)
-    if not yes:
-        raise ConfigError(
-            f"`store repoint {name}` starts a fresh mirror for {name!r} (the old data is kept "
-            "under an archive name); run it again with --yes to do it."
-        )
-    config = context.config.model_copy(deep=True)
-    if url is not None:
-        try:
-            store = store.model_copy(update={"url": shop_address(url)})
-        except ValueError as exc:
-            raise ConfigError(f"--url: {exc}") from None
-    engine = context.engine()
-    with store_lock(engine, name):  # no sync of this name meanwhile
-        archived = archive_store(engine, name, datetime.now(UTC))
-        config.stores[name] = store
-        save_config(context.config_path, config)
+    done = repoint_store(app_context(ctx), name, url, datetime.now(UTC), yes=yes)
+    store, archived = done.store, done.archived
     typer.echo(f"Store {name!r} now points at {store.url}.")
     if archived:
         typer.echo(f"Its previous mirror is kept, untouched, as {archived!r}.")
     typer.echo(f"Next: {invocation()} sync --store {name}")
-
-
-#: WooCommerce makes keys as "ck_"/"cs_" and a 40-digit hexadecimal hash (wc_rand_hash).
-_KEY = re.compile(r"ck_[0-9a-f]{40}")
-_SECRET = re.compile(r"cs_[0-9a-f]{40}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_WHERE = "WooCommerce → Settings → Advanced → REST API"
-
-
-def _checked_key(key: str) -> str:
-    """A consumer key as WooCommerce makes them; never echoes what was given (it may be the
-    secret, pasted in the wrong place)."""
-    if _SECRET.fullmatch(key):
-        raise ConfigError(
-            "--key: that is the consumer secret (cs_…); give the consumer key (ck_…) here, "
-            "and the secret with --secret-env, --secret-stdin or at the prompt."
-        )
-    if not _KEY.fullmatch(key):
-        raise ConfigError(
-            f"--key: not a WooCommerce consumer key: those are ck_ and 40 letters and digits "
-            f"(0-9, a-f), shown once when the key is made in {_WHERE}. Copy it whole."
-        )
-    return key
-
-
-def _checked_env(variable: str, environ: Mapping[str, str]) -> str:
-    if not _ENV_NAME.fullmatch(variable):
-        raise ConfigError(
-            f"--secret-env: {variable!r} is not an environment variable name "
-            "(letters, digits and _, e.g. MYSHOP_SECRET)."
-        )
-    value = environ.get(variable, "").strip()
-    if not value:
-        raise ConfigError(
-            f"--secret-env: the environment variable {variable} is not set here. Set it "
-            f"first (export {variable}=cs_…) — and wherever Bazgasht runs, e.g. on the cron "
-            "line — then add the store again. Nothing was saved."
-        )
-    return value
-
-
-def _checked_secret(secret: str, what: str) -> None:
-    if not secret:
-        raise ConfigError(f"{what} is empty. Nothing was saved.")
-    if _KEY.fullmatch(secret):
-        raise ConfigError(
-            f"{what} is the consumer key (ck_…); the secret is the one that starts with cs_."
-        )
-    if not _SECRET.fullmatch(secret):
-        raise ConfigError(
-            f"{what} is not a WooCommerce consumer secret: those are cs_ and 40 letters and "
-            f"digits (0-9, a-f), shown once when the key is made in {_WHERE}. Nothing was "
-            "saved."
-        )
-
-
-def _mask(key: str) -> str:
-    return key[:3] + "…" + key[-4:] if len(key) > 10 else "…"

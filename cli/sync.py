@@ -8,12 +8,10 @@ import traceback
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from typer.core import TyperGroup
 
-from app import StoreRun, sync_one
-from cli._context import AppContext, app_context, stderr_console, stdout_console
+from cli._context import AppContext, app_context, stdout_console
 from cli._options import (
     AllOpt,
     Format,
@@ -26,10 +24,10 @@ from cli._options import (
     output_format,
     quiet_logs,
 )
-from cli._render import Table, clean, esc
+from cli._progress import sync_with_progress
+from cli._render import Table, clean
 from cli.loyalty import run_notes
-from connector import BazgashtError, LockHeld
-from connector._schema import orders, quarantine, stores, sync_runs
+from connector import BazgashtError, LockHeld, orders, quarantine, stores, sync_runs
 
 
 class _SyncGroup(TyperGroup):
@@ -98,7 +96,7 @@ def sync(
     context = app_context(ctx)
     try:
         targets = context.pick_stores(names, all_stores)
-        engine = context.engine()
+        context.engine()  # opened (and migrated) before any store is tried
     except BazgashtError as exc:
         if not as_json:
             raise
@@ -113,7 +111,7 @@ def sync(
         summary: dict[str, Any] = {"store": name}
         notes: list[str] = []
         try:
-            run = _sync_one(context, engine, name, full, concurrency, show_progress)
+            run = sync_with_progress(context, name, full, concurrency, show_progress)
             summary |= {"outcome": "ok", **run.as_dict()}
             notes = run_notes(context, name, run.loyalty)
             for problem in run.problems:
@@ -159,30 +157,6 @@ def _unexpected(name: str, exc: Exception) -> str:
         + (f": {text}" if text else "")
         + " (run with --debug for the traceback, and please report it)"
     )
-
-
-def _sync_one(
-    context: AppContext, engine: Engine, name: str, full: bool, concurrency: int, progress: bool
-) -> StoreRun:
-    """``app.sync_one``, with a progress bar on a terminal."""
-    if not progress:
-        return sync_one(context, name, full=full, concurrency=concurrency)
-    with Progress(
-        TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr_console(),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def on_page(resource: str, done: int, expected: int | None) -> None:
-            if resource not in tasks:
-                tasks[resource] = bar.add_task(resource, total=expected)
-            bar.update(tasks[resource], completed=done)
-
-        return sync_one(context, name, full=full, concurrency=concurrency, progress=on_page)
 
 
 def _one_line(summary: dict[str, Any]) -> str:

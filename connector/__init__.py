@@ -1,9 +1,13 @@
 """Talking to WooCommerce and mirroring its data.
 
-Offers the HTTP client (``WooClient``), the resource models, the local mirror schema and
+Offers the HTTP client (``WooClient``), the resource models, the local mirror schema (its
+tables, the shared ``metadata``, the ``Money`` and ``UTCDateTime`` column types) and
 ``open_database``, the sync engine (``sync_store``; ``write_records`` and ``mark_deleted``
 for records that arrive outside a listing, such as webhook deliveries), the per-store lock
-(``store_lock``), the store check and its facts, and the error hierarchy.
+(``store_lock``), the store check and its facts (``remember_facts`` writes them on the
+store's row, ``store_row`` reads it back), the error hierarchy; money
+(``connector.money``: the stored scale, conversions, currency decimals, formatting); and
+coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 """
 
 from connector._check import StoreCheck, StoreFacts, check_store
@@ -26,22 +30,69 @@ from connector._errors import (
     TransientError,
     redact_url,
 )
-from connector._facts import remember_facts
-from connector._identity import verify_identity
+from connector._facts import StoreRow, remember_facts, store_row
+from connector._identity import archive_store, verify_identity
 from connector._lock import store_lock
-from connector._models import Coupon, Customer, Order, normalize_email
+from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
+from connector._schema import (
+    Money,
+    UTCDateTime,
+    customers,
+    guests,
+    metadata,
+    order_coupons,
+    order_line_items,
+    orders,
+    quarantine,
+    stores,
+    sync_checkpoints,
+    sync_cursors,
+    sync_runs,
+)
 from connector._sync import SyncResult, mark_deleted, sync_store, write_records
+from connector.coupons import (
+    ALREADY_EXISTS,
+    CAMPAIGN_META_KEY,
+    REDEMPTION_META_KEY,
+    CouponApi,
+    CouponConflict,
+    CouponSpec,
+    ensure_coupon,
+    find_coupon,
+    get_coupon,
+)
+from connector.money import (
+    MONEY_SCALE,
+    ZERO_DECIMAL_CURRENCIES,
+    currency_decimals,
+    format_money,
+    from_units,
+    money_json,
+    money_text,
+    price_json,
+    to_units,
+)
 
 __all__ = [
+    "ALREADY_EXISTS",
+    "CAMPAIGN_META_KEY",
+    "CORE_ORDER_STATUSES",
+    "MONEY_SCALE",
+    "REDEMPTION_META_KEY",
+    "ZERO_DECIMAL_CURRENCIES",
     "AuthError",
     "BadRequestError",
     "BazgashtError",
     "ConfigError",
     "Coupon",
+    "CouponApi",
+    "CouponConflict",
+    "CouponSpec",
     "Customer",
     "IncompleteScan",
     "InvalidResponseError",
     "LockHeld",
+    "Money",
     "NetworkError",
     "NotFoundError",
     "Order",
@@ -53,20 +104,45 @@ __all__ = [
     "StoreError",
     "StoreFacts",
     "StoreIdentityChanged",
+    "StoreRow",
     "SyncResult",
     "TransientError",
+    "UTCDateTime",
     "WooClient",
+    "archive_store",
     "check_store",
     "create_db_engine",
+    "currency_decimals",
+    "customers",
     "display_url",
+    "ensure_coupon",
+    "find_coupon",
+    "format_money",
+    "from_units",
+    "get_coupon",
+    "guests",
     "mark_deleted",
+    "metadata",
+    "money_json",
+    "money_text",
     "normalize_email",
     "open_database",
+    "order_coupons",
+    "order_line_items",
+    "orders",
+    "price_json",
+    "quarantine",
     "redact_url",
     "remember_facts",
     "sqlite_path",
     "store_lock",
+    "store_row",
+    "stores",
+    "sync_checkpoints",
+    "sync_cursors",
+    "sync_runs",
     "sync_store",
+    "to_units",
     "verify_identity",
     "write_records",
 ]

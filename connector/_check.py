@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector._client import Page, WooClient
 from connector._errors import AuthError, BadRequestError, StoreError, redact_url
+from connector.money import MONEY_SCALE
 
 #: WooCommerce added ``modified_after``/``modified_before`` to the REST API in 5.8.
 MODIFIED_AFTER_SINCE = (5, 8)
 #: A moment no order has been modified after: a store that filters answers 0 orders, a
 #: store that ignores the parameter (WordPress drops unknown ones silently) answers them all.
 _FAR_FUTURE = "2100-01-01T00:00:00"
-#: The mirror keeps money in units of 10⁻⁴ (``connector._schema.MONEY_SCALE``).
-_MAX_DECIMALS = 4
+#: The mirror keeps money in units of 10⁻⁴.
+_MAX_DECIMALS = MONEY_SCALE
 
 REACHABLE = "reachable"
 AUTHENTICATED = "authenticated"

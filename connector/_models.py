@@ -36,10 +36,10 @@ from connector._schema import (
     EMAIL_LENGTH,
     FREE_TEXT_MAX,
     INTEGER_MAX,
-    MONEY_SCALE,
     ORDER_NUMBER_LENGTH,
     ROLE_LENGTH,
 )
+from connector.money import MONEY_SCALE
 
 ZERO = Decimal(0)
 

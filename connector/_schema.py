@@ -35,8 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-MONEY_SCALE = 4
-_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
+from connector.money import from_units, to_units
 
 # The limits a value must respect to be stored on both databases. ``connector._models`` checks
 # every mirrored field against them before anything is written (a record that does not fit is
@@ -56,7 +55,7 @@ FREE_TEXT_MAX = 2000
 
 
 class Money(TypeDecorator[Decimal]):
-    """An exact amount, stored as BIGINT units of 10^-4."""
+    """An exact amount, stored as BIGINT units of 10^-4 (``connector.money``)."""
 
     impl = BigInteger
     cache_ok = True
@@ -66,18 +65,6 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else from_units(value)
-
-
-def to_units(amount: Decimal) -> int:
-    units = amount * _MONEY_FACTOR
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} has more than {MONEY_SCALE} decimals")
-    return int(units)
-
-
-def from_units(units: int | Decimal) -> Decimal:
-    """Turn a stored (or SQL-summed) unit count back into an amount."""
-    return Decimal(int(units)) / _MONEY_FACTOR
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -301,14 +288,12 @@ __all__ = [
     "FREE_TEXT_MAX",
     "INTEGER_MAX",
     "MIRROR_TABLES",
-    "MONEY_SCALE",
     "ORDER_NUMBER_LENGTH",
     "ORDER_STATUS_LENGTH",
     "ROLE_LENGTH",
     "Money",
     "UTCDateTime",
     "customers",
-    "from_units",
     "guests",
     "metadata",
     "order_coupons",
@@ -319,5 +304,4 @@ __all__ = [
     "sync_checkpoints",
     "sync_cursors",
     "sync_runs",
-    "to_units",
 ]

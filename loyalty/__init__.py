@@ -3,27 +3,13 @@
 The program: settings per store (``ProgramSettings``, resolved to a ``Program``), pure rules
 (``loyalty.rules``), the append-only ledger (``loyalty.ledger``), reconciliation
 (``reconcile``), redemption as WooCommerce coupons (``redeem``), the audit (``verify``) and
-the owner's reports (``loyalty.reports``). ``after_sync`` is what every ``sync`` runs at the
+the owner's reports (``loyalty.balances``). ``after_sync`` is what every ``sync`` runs at the
 end of a store. The ledger is a hash chain per store (``loyalty.chain``): ``verify`` reports
 entries changed, deleted or inserted outside Bazgasht as ``Tampering``. See docs/loyalty.md.
 """
 
-import loyalty._schema  # noqa: F401  # registers the loyalty tables on connector's metadata
-from loyalty.chain import Tampering
-from loyalty.ledger import Entry, LedgerConflict, grant
-from loyalty.program import load_program
-from loyalty.reconcile import ReconcileResult, reconcile
-from loyalty.redeem import (
-    CRASH_ENV,
-    Availability,
-    CouponCheck,
-    RedeemError,
-    Redemption,
-    check_coupons,
-    finish_pending,
-    redeem,
-)
-from loyalty.reports import (
+from loyalty._schema import loyalty_ledger, loyalty_redemptions
+from loyalty.balances import (
     BalanceReport,
     ExpiringRow,
     Summary,
@@ -35,12 +21,24 @@ from loyalty.reports import (
     summary,
     top,
 )
+from loyalty.chain import Tampering
+from loyalty.ledger import Entry, LedgerConflict, grant
+from loyalty.program import load_program
+from loyalty.reconcile import ReconcileResult, reconcile
+from loyalty.redeem import (
+    Availability,
+    CouponCheck,
+    RedeemError,
+    Redemption,
+    check_coupons,
+    finish_pending,
+    redeem,
+)
 from loyalty.service import DemoTour, ProgramRun, after_sync, demo_tour, run_program
 from loyalty.settings import Program, ProgramSettings, parse_settings
 from loyalty.verify import Difference, VerifyReport, verify
 
 __all__ = [
-    "CRASH_ENV",
     "Availability",
     "BalanceReport",
     "CouponCheck",
@@ -68,6 +66,8 @@ __all__ = [
     "grant",
     "history",
     "load_program",
+    "loyalty_ledger",
+    "loyalty_redemptions",
     "parse_settings",
     "reconcile",
     "redeem",

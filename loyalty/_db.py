@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
@@ -34,9 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import Boolean
 
-from connector import LockHeld
-from connector._lock import store_lock
-from connector._schema import UTCDateTime
+from connector import LockHeld, UTCDateTime, store_lock
 
 #: How long a ledger writer waits for another one (a reconciliation of a big store may take a
 #: while; a redemption queues behind it).
@@ -207,10 +205,6 @@ def joined(high: Any, low: Any) -> int:
     return int(high or 0) * SPLIT + int(low or 0)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 __all__ = [
     "SPLIT",
     "bulk_insert",
@@ -220,5 +214,4 @@ __all__ = [
     "scratch_table",
     "split_parts",
     "split_sum",
-    "utcnow",
 ]

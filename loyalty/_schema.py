@@ -36,7 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from connector._schema import Money, UTCDateTime, metadata
+from connector import Money, UTCDateTime, metadata
 
 KINDS_SQL = (
     "kind IN ('earn', 'reversal', 'redemption', 'redemption_release', 'expiry', 'transfer', "

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
 
-from connector._schema import customers, orders
+from connector import customers, orders
 
 
 def identity_of(

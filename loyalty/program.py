@@ -11,25 +11,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connector import ConfigError
-from connector._schema import orders, stores
+from connector import ConfigError, currency_decimals, orders, store_row
 from loyalty._schema import loyalty_programs
 from loyalty.settings import (
     Program,
     currency_defaults,
-    default_decimals,
     parse_settings,
     resolve,
 )
-
-
-def store_id_of(conn: Connection, store: str) -> int:
-    found = conn.execute(select(stores.c.id).where(stores.c.name == store)).scalar()
-    if found is None:
-        raise ConfigError(
-            f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
-        )
-    return int(found)
 
 
 def ensure_program(
@@ -70,16 +59,6 @@ def recorded_defaults(conn: Connection, store_id: int) -> dict[str, int] | None:
     return None if text is None else {k: int(v) for k, v in json.loads(text).items()}
 
 
-def store_currency(conn: Connection, store_id: int, currency: str | None) -> str | None:
-    """The store's currency; before ``store check`` learned it, the currency of its orders."""
-    if currency:
-        return currency
-    found: str | None = conn.execute(
-        select(orders.c.currency).where(orders.c.store_id == store_id).limit(1)
-    ).scalar()
-    return found
-
-
 def load_program(
     engine: Engine | Connection,
     store: str,
@@ -95,17 +74,13 @@ def load_program(
     parsed = parse_settings(store, settings)
 
     def run(conn: Connection) -> Program:
-        row = conn.execute(
-            select(stores.c.id, stores.c.currency, stores.c.decimals, stores.c.timezone).where(
-                stores.c.name == store
-            )
-        ).first()
+        row = store_row(conn, name=store)
         if row is None:
             raise ConfigError(
                 f"store {store!r} has no data yet: run `bazgasht sync --store {store}` first."
             )
-        currency = store_currency(conn, row.id, row.currency)
-        decimals = row.decimals if row.decimals is not None else default_decimals(currency)
+        currency = row.currency
+        decimals = row.decimals if row.decimals is not None else currency_decimals(currency)
         if create:
             created = ensure_program(conn, row.id, now, currency_defaults(currency, decimals))
         else:
@@ -177,6 +152,4 @@ __all__ = [
     "orders_before_start",
     "program_started",
     "recorded_defaults",
-    "store_currency",
-    "store_id_of",
 ]

@@ -67,7 +67,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from connector._schema import UTCDateTime, customers, orders
+from connector import UTCDateTime, customers, orders
 from loyalty._db import bulk_insert, ledger_lock, scratch_table
 from loyalty._schema import (
     loyalty_account_facts,

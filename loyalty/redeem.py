@@ -8,7 +8,7 @@ The steps, and what a crash at each leaves behind:
 2. **Issue**: look the coupon up by its code (``GET coupons?code=``); create it if missing
    (``POST coupons``). The code is random (``loyalty.codes``: nobody can guess it) and stored
    with the redemption in step 1, so a retry finds the coupon an earlier attempt made instead
-   of making a second one; a ``400 woocommerce_rest_coupon_code_already_exists`` answer is
+   of making a second one; the store's "already exists" answer is
    looked up the same way.
 3. **Mark issued.**
 
@@ -19,34 +19,41 @@ releases the points with a ``redemption_release`` entry. Transient failures leav
 redemption pending for the next run. So: never two coupons for one redemption, never a
 coupon without its debit.
 
-Test hook: ``BAZGASHT_TEST_CRASH_AT=before_coupon|after_coupon|before_issued`` makes the
-process SIGKILL itself at that step (the kill tests use it; nothing else should set it).
+Step 2 is ``connector.ensure_coupon``, shared with campaigns. The kill tests stop the process
+between the steps from outside (``tests/_crashing_cli.py``): no test hook lives here.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from connector import (
+    REDEMPTION_META_KEY,
     BadRequestError,
     BazgashtError,
-    Coupon,
+    CouponApi,
+    CouponConflict,
+    CouponSpec,
     InvalidResponseError,
     NotFoundError,
     StoreError,
     TransientError,
+    customers,
+    ensure_coupon,
+    find_coupon,
+    get_coupon,
+    money_text,
+    order_coupons,
+    orders,
 )
-from connector._schema import customers, order_coupons, orders
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.codes import REDEMPTION_PREFIX, new_code
@@ -56,9 +63,6 @@ from loyalty.settings import MAX_POINTS, Program
 
 log = logging.getLogger("bazgasht.loyalty")
 
-CRASH_ENV = "BAZGASHT_TEST_CRASH_AT"
-ALREADY_EXISTS = "woocommerce_rest_coupon_code_already_exists"
-META_KEY = "_bazgasht_redemption_id"
 #: An issued coupon counts as expired unused this long after its expiry (orders placed at the
 #: last minute need a sync or two to reach the mirror).
 EXPIRY_GRACE = timedelta(days=1)
@@ -87,16 +91,6 @@ class RequestIdConflict(RedeemError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="request_id_conflict")
-
-
-class CouponApi(Protocol):
-    """What redemption needs of a store client (``connector.WooClient`` provides it)."""
-
-    store: str
-
-    def get(self, path: str, params: Any = None) -> Any: ...
-
-    def post(self, path: str, json: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -158,12 +152,6 @@ class Availability:
     @property
     def available(self) -> int:
         return self.balance - self.pending
-
-
-def _crash_point(step: str) -> None:
-    """Test hook: die here, hard, when the kill tests ask for it."""
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def availability(conn: Connection, program: Program, identity: str, now: datetime) -> Availability:
@@ -344,66 +332,19 @@ def _same_request(earlier: Redemption, identity: str, points: int) -> Redemption
     return earlier
 
 
-def coupon_payload(program: Program, r: Redemption) -> dict[str, Any]:
-    """The coupon as SPEC §4 describes it. ``date_expires`` is store-local: WooCommerce 8.2
-    ignores ``date_expires_gmt`` on write (see the fixtures README)."""
-    local = r.expires_at.astimezone(program.tz).replace(tzinfo=None)
-    return {
-        "code": r.code,
-        "discount_type": "fixed_cart",
-        "amount": f"{r.amount:.{program.decimals}f}",
-        "individual_use": False,
-        "usage_limit": 1,
-        "usage_limit_per_user": 1,
-        "email_restrictions": [r.email],
-        "date_expires": local.isoformat(timespec="seconds"),
-        "description": f"Loyalty reward: {r.points} points (Bazgasht redemption {r.id})",
-        "meta_data": [{"key": META_KEY, "value": _meta_value(program, r)}],
-    }
-
-
-def _meta_value(program: Program, r: Redemption) -> str:
-    return f"{program.store}:{r.id}:{r.code}"
-
-
-def find_coupon(client: CouponApi, code: str) -> Coupon | None:
-    """The store's coupon with this code, if any (``GET coupons?code=``)."""
-    found = client.get("coupons", {"code": code})
-    if not isinstance(found, list):
-        raise InvalidResponseError(
-            "expected a list of coupons", store=client.store, url="coupons", status=200
-        )
-    for item in found:
-        coupon = Coupon.model_validate(item)
-        if coupon.code.lower() == code.lower():
-            return coupon
-    return None
-
-
-class _Permanent(Exception):
-    """The coupon cannot be created, and retrying will not change that."""
-
-
-def _create_or_find(client: CouponApi, program: Program, r: Redemption) -> Coupon:
-    coupon = find_coupon(client, r.code)
-    if coupon is None:
-        try:
-            coupon = Coupon.model_validate(client.post("coupons", coupon_payload(program, r)))
-        except BadRequestError as exc:
-            if exc.code != ALREADY_EXISTS:
-                raise
-            # Created by an earlier attempt whose answer we never saw: it is ours.
-            coupon = find_coupon(client, r.code)
-            if coupon is None:
-                raise _Permanent(
-                    f"the store says coupon {r.code} exists but does not list it"
-                ) from exc
-    marker = coupon.meta(META_KEY)
-    if marker is not None and str(marker) != _meta_value(program, r):
-        raise _Permanent(
-            f"the store already has a coupon {r.code} made for something else ({marker!r})"
-        )
-    return coupon
+def coupon_spec(program: Program, r: Redemption) -> CouponSpec:
+    """The coupon as SPEC §4 describes it (``fixed_cart``, single use, for the customer's
+    e-mail, expiring ``coupon_valid_days`` after the redemption, store-local)."""
+    return CouponSpec(
+        code=r.code,
+        discount_type="fixed_cart",
+        amount=money_text(r.amount, program.decimals),
+        email=r.email,
+        expires=r.expires_at.astimezone(program.tz).replace(tzinfo=None),
+        description=f"Loyalty reward: {r.points} points (Bazgasht redemption {r.id})",
+        meta_key=REDEMPTION_META_KEY,
+        marker=f"{program.store}:{r.id}:{r.code}",
+    )
 
 
 def issue(
@@ -423,19 +364,16 @@ def _issue(
     r = get_redemption(engine, redemption_id)
     if r.status != "pending":
         return r
-    _crash_point("before_coupon")
     try:
-        coupon = _create_or_find(client, program, r)
-        _crash_point("after_coupon")
+        coupon = ensure_coupon(client, coupon_spec(program, r))
     except (TransientError, InvalidResponseError, ValidationError) as exc:
         _note_attempt(engine, r, _describe(exc))
         log.warning("redemption %s: coupon not issued yet (%s); the next run retries", r.id, exc)
         return get_redemption(engine, r.id)
-    except (_Permanent, BadRequestError, NotFoundError, StoreError) as exc:
+    except (CouponConflict, BadRequestError, NotFoundError, StoreError) as exc:
         return release(
             engine, program, r.id, f"the store refused the coupon: {_describe(exc)}", now
         )
-    _crash_point("before_issued")
     with engine.begin() as conn:
         conn.execute(
             update(loyalty_redemptions)
@@ -600,12 +538,7 @@ def check_coupons(
             continue
         try:
             if r.coupon_id is not None:
-                try:
-                    coupon: Coupon | None = Coupon.model_validate(
-                        client.get(f"coupons/{r.coupon_id}")
-                    )
-                except NotFoundError:
-                    coupon = None
+                coupon = get_coupon(client, r.coupon_id)
             else:
                 coupon = find_coupon(client, r.code)
         except (StoreError, ValidationError) as exc:
@@ -642,18 +575,15 @@ def check_coupons(
 
 
 __all__ = [
-    "CRASH_ENV",
     "Availability",
-    "CouponApi",
     "CouponCheck",
     "RedeemError",
     "Redemption",
     "RequestIdConflict",
     "availability",
     "check_coupons",
-    "coupon_payload",
+    "coupon_spec",
     "email_of",
-    "find_coupon",
     "finish_pending",
     "issue",
     "redeem",

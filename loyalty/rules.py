@@ -29,11 +29,9 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import groupby
 
+from connector.money import UNITS, to_units, units_text
 from loyalty.identity import account_email_map, identity_of
 from loyalty.settings import Program
-
-#: Money units per currency unit (``connector._schema.MONEY_SCALE`` = 4).
-UNITS = 10_000
 
 WELCOME = "welcome"
 SECOND = "second"
@@ -101,14 +99,6 @@ def add_months(instant: datetime, months: int) -> datetime:
 def floor_points(numerator: int, denominator: int) -> int:
     """THE rounding of the program: points are the floor of an exact fraction."""
     return numerator // denominator
-
-
-def to_units(amount: Decimal | str | int) -> int:
-    """A money amount as integer units of 10⁻⁴ (what the mirror stores)."""
-    units = Decimal(amount) * UNITS
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} has more than 4 decimals")
-    return int(units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,15 +242,6 @@ def order_cashback(order: OrderFacts, program: Program, rate: CashbackRate) -> i
     return rate.points(order.net)
 
 
-def _money(units: int, program: Program) -> str:
-    """Units of 10⁻⁴ as the store shows money ("32.68", "935000"); integers only (fast)."""
-    whole, part = divmod(abs(units), UNITS)
-    sign = "-" if units < 0 else ""
-    if program.decimals == 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{f'{part:04d}'.ljust(program.decimals, '0')[: program.decimals]}"
-
-
 def pending_points(
     held: Iterable[tuple[str, int, datetime]], program: Program, now: datetime
 ) -> int:
@@ -339,7 +320,11 @@ def identity_outcome(
             if points <= 0:
                 continue
             key = cashback_key(store, order.order_id)
-            refunded = f", {_money(order.refunded, program)} refunded" if order.refunded else ""
+            refunded = (
+                f", {units_text(order.refunded, program.decimals)} refunded"
+                if order.refunded
+                else ""
+            )
             out.desired.append(
                 Desired(
                     key,
@@ -348,7 +333,7 @@ def identity_outcome(
                     order.earned_at,
                     order.order_id,
                     f"{program.cashback_percent}% cashback on order {order.order_id} "
-                    f"({_money(order.total, program)}{refunded})",
+                    f"({units_text(order.total, program.decimals)}{refunded})",
                 )
             )
             lots.append((key, points, order.earned_at))
@@ -715,7 +700,6 @@ __all__ = [
     "MANUAL",
     "REDEEM",
     "SECOND",
-    "UNITS",
     "WELCOME",
     "AccountFacts",
     "CashbackRate",
@@ -746,6 +730,5 @@ __all__ = [
     "redeem_key",
     "second_key",
     "simulate_expiry",
-    "to_units",
     "welcome_key",
 ]

@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from connector import BazgashtError, StoreError
-from connector._schema import orders
+from connector import BazgashtError, CouponApi, StoreError, orders
+from loyalty.balances import BalanceReport, balance_report, top
 from loyalty.program import load_program, orders_before_start, program_started
 from loyalty.reconcile import ReconcileResult, reconcile
-from loyalty.redeem import CouponApi, CouponCheck, Redemption, check_coupons, finish_pending, redeem
-from loyalty.reports import BalanceReport, balance_report, top
+from loyalty.redeem import CouponCheck, Redemption, check_coupons, finish_pending, redeem
 from loyalty.settings import Program
 
 log = logging.getLogger("bazgasht.loyalty")

@@ -24,20 +24,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connector import ConfigError
+from connector import ConfigError, currency_decimals
 
 #: No sane program credits more than this in one entry (also bounds a typo like 1e12).
 MAX_POINTS = 10**12
-
-#: Currencies without minor units, for a store whose decimals are not known yet.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"IRR", "IRT", "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "PYG", "XAF", "XOF", "XPF", "KMF"}
-)
-
-
-def default_decimals(currency: str | None) -> int:
-    """The currency's decimals when the store has not told us: 0 for IRR/IRT/JPY…, else 2."""
-    return 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
 
 
 def default_point_value(decimals: int) -> Decimal:
@@ -75,7 +65,7 @@ def currency_defaults(currency: str | None, decimals: int | None) -> dict[str, i
     the points a US cent is worth (``POINTS_PER_CENT``, for a point of 1 — times 10^decimals
     when the store shows decimals anyway, its point being 10^-decimals)."""
     code = (currency or "").upper()
-    places = decimals if decimals is not None else default_decimals(code)
+    places = decimals if decimals is not None else currency_decimals(code)
     scale = POINTS_PER_CENT[code] * 10**places if code in POINTS_PER_CENT else 1
     return {name: min(points * scale, MAX_POINTS) for name, points in BASE_AMOUNTS.items()}
 
@@ -322,7 +312,7 @@ def resolve(
         name: ("config" if name in given else "default") for name in type(settings).model_fields
     }
     zone = _store_zone(store, timezone)
-    places = decimals if decimals is not None else default_decimals(currency)
+    places = decimals if decimals is not None else currency_decimals(currency)
     if places < 0 or places > 8:
         raise ConfigError(f"store {store!r} reports {places} currency decimals; expected 0 to 8.")
     if settings.point_value is None:
@@ -385,7 +375,6 @@ __all__ = [
     "Program",
     "ProgramSettings",
     "currency_defaults",
-    "default_decimals",
     "default_point_value",
     "parse_settings",
     "resolve",

@@ -1,13 +1,17 @@
-"""Alembic environment: run on the connection ``connector._db.migrate`` hands over."""
+"""Alembic environment: run on the connection ``connector._db.migrate`` hands over.
+
+The revisions are the database's one schema (the mirror, the loyalty program, the
+application's tables) written as plain Alembic operations: they import none of Bazgasht's
+packages, and neither does this file. So opening the database (``connector.open_database``)
+executes migration code only, never loyalty or app code. Whoever wants to compare the schema
+with the code's tables (``tests/test_schema.py``) imports the packages that define them,
+which register their tables on ``connector.metadata``, and passes that metadata in
+``config.attributes["target_metadata"]``.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-
-import app._schema  # noqa: F401  # registers the application's tables too
-import loyalty._schema  # noqa: F401  # registers the loyalty tables on the same metadata
-from connector._schema import metadata
-from loyalty.campaigns import _schema as _campaign_tables  # noqa: F401  # registers them too
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `migrate()` runs migrations
@@ -15,7 +19,7 @@ if connection is None:  # pragma: no cover - only `migrate()` runs migrations
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=context.config.attributes.get("target_metadata"),
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
     compare_type=True,
 )

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from app import Config, StoreConfig, save_config
 from connector._schema import MIRROR_TABLES, orders, stores
-from connector.samplestore import SampleStore
+from samplestore import SampleStore
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Bookkeeping columns that differ between equivalent runs (which full scan saw a row).
@@ -50,10 +50,16 @@ def mirror_snapshot(engine: Engine, store: str) -> dict[str, list[tuple[Any, ...
 
 
 def run_cli_subprocess(
-    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    config: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    module: str = "cli",
 ) -> subprocess.CompletedProcess[str]:
+    """``bazgasht --config CONFIG ARGS`` in a process of its own; ``module="tests._crashing_cli"``
+    runs it with a crash injected (see that module)."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", "--config", str(config), *args],
+        [sys.executable, "-m", module, "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -13,14 +13,15 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import Engine
 
+from connector import money_json
 from loyalty.analytics import SEGMENTS, open_analysis, report_json, rfm_members, rfm_summary
-from loyalty.analytics.formatting import money_json, round_half_up
+from loyalty.analytics.formatting import round_half_up
 from loyalty.analytics.formulas import PeriodCounts, clv, period_metrics
 from loyalty.analytics.periods import parse_day
+from loyalty.balances import summary
 from loyalty.campaigns.audiences import histories
 from loyalty.ledger import append
 from loyalty.program import load_program
-from loyalty.reports import summary
 from loyalty.rules import NewEntry
 from tests.test_analytics import Shop, utc
 

@@ -27,7 +27,7 @@ from loyalty.analytics import (
     rfm_summary,
     write_report,
 )
-from loyalty.analytics.program import figures_if_ledger
+from loyalty.analytics.program_figures import figures_if_ledger
 from tests import test_analytics
 from tests.test_analytics import Shop, generated_shop, utc
 

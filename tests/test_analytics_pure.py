@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connector import format_money, money_json
 from loyalty.analytics import periods as P
 from loyalty.analytics.budget import BANDS, YOUNG_STORE, advise, band_for
-from loyalty.analytics.formatting import format_money, format_percent, money_json, rate_json
+from loyalty.analytics.formatting import format_percent, rate_json
 from loyalty.analytics.formulas import (
     PeriodCounts,
     clv,

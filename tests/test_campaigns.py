@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from connector import BadRequestError, ConfigError, LockHeld
+from connector import ALREADY_EXISTS, BadRequestError, ConfigError, LockHeld
 from connector._lock import store_lock
 from connector._schema import guests, order_coupons
 from loyalty import reconcile
@@ -38,7 +38,7 @@ from loyalty.campaigns import (
 from loyalty.campaigns._schema import campaign_members
 from loyalty.campaigns.audiences import History, first_order_followup, inactive
 from loyalty.campaigns.export import check_template
-from loyalty.campaigns.issue import ALREADY_EXISTS, in_holdout
+from loyalty.campaigns.issue import in_holdout
 from loyalty.codes import CAMPAIGN_PREFIX, code_pattern
 from tests._loyalty import Mirror, day
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from connector import open_database
 from connector._client import StoreCredentials, WooClient
-from connector.samplestore import SampleStore
 from loyalty.campaigns._schema import campaign_members
-from loyalty.campaigns.issue import CRASH_AFTER_ENV, CRASH_ENV
+from samplestore import SampleStore
+from tests._crashing_cli import CRASH_AFTER, CRASH_AT
 from tests._helpers import run_cli_subprocess, write_config
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,9 @@ def test_a_run_killed_midway_then_rerun_leaves_one_coupon_per_customer(
     assert audience >= 10
     assert member_rows(db_url) == [] and campaign_coupons(store) == []  # dry run: nothing
 
-    killed = run_cli_subprocess(config, *CREATE, env={CRASH_ENV: step, CRASH_AFTER_ENV: "4"})
+    killed = run_cli_subprocess(
+        config, *CREATE, env={CRASH_AT: step, CRASH_AFTER: "4"}, module="tests._crashing_cli"
+    )
     assert killed.returncode == -signal.SIGKILL
     rows = member_rows(db_url)
     assert len(rows) == audience  # all recorded (pending) before the first coupon

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 
-from connector import BadRequestError, NetworkError
+from connector import ALREADY_EXISTS, BadRequestError, NetworkError
 from connector._db import _alembic_config
 from loyalty import codes
 from loyalty._schema import loyalty_redemptions
@@ -22,7 +22,7 @@ from loyalty.campaigns import CampaignSpec, create_campaign, members, run_campai
 from loyalty.campaigns.issue import enroll
 from loyalty.codes import ALPHABET, BITS, CAMPAIGN_PREFIX, REDEMPTION_PREFIX, code_pattern
 from loyalty.reconcile import reconcile
-from loyalty.redeem import ALREADY_EXISTS, finish_pending, get_redemption, issue, reserve
+from loyalty.redeem import finish_pending, get_redemption, issue, reserve
 from tests._loyalty import Mirror, day
 
 COUPON = {"amount": "5.00", "discount_type": "fixed_cart"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.samplestore import SampleStore
+from samplestore import SampleStore
 from tests._helpers import ROOT, run_cli_subprocess, write_config
 
 pytestmark = pytest.mark.slow

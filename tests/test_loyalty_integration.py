@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app import load_config, save_config
 from connector import open_database
 from connector._client import StoreCredentials, WooClient
-from connector.samplestore import Fault, SampleStore
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
-from loyalty.redeem import CRASH_ENV
+from samplestore import Fault, SampleStore
+from tests._crashing_cli import CRASH_AT
 from tests._helpers import run_cli_subprocess, write_config
 
 pytestmark = pytest.mark.slow
@@ -42,8 +42,10 @@ def config(tmp_path: Path, db_url: str, store: SampleStore) -> Path:
     return path
 
 
-def cli(config: Path, *args: str, env: dict[str, str] | None = None) -> Any:
-    return run_cli_subprocess(config, *args, env=env)
+def cli(config: Path, *args: str, crash_at: str | None = None) -> Any:
+    if crash_at is None:
+        return run_cli_subprocess(config, *args)
+    return run_cli_subprocess(config, *args, env={CRASH_AT: crash_at}, module="tests._crashing_cli")
 
 
 def richest_customer(config: Path) -> str:
@@ -98,7 +100,7 @@ def test_a_redemption_killed_at_any_step_ends_with_one_coupon_and_one_debit(
     config: Path, store: SampleStore, db_url: str, step: str
 ) -> None:
     customer = richest_customer(config)
-    killed = cli(config, "loyalty", "redeem", customer, "500", env={CRASH_ENV: step})
+    killed = cli(config, "loyalty", "redeem", customer, "500", crash_at=step)
     assert killed.returncode == -signal.SIGKILL
     [red], entries = ledger_state(db_url)
     assert red["status"] == "pending"

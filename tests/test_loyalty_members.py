@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from loyalty.analytics import MetricsRequest, compute_metrics
+from loyalty.balances import summary
 from loyalty.ledger import grant
 from loyalty.reconcile import reconcile
-from loyalty.reports import summary
 from tests._loyalty import Mirror, balances, day
 
 

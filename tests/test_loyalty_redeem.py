@@ -15,16 +15,16 @@ import pytest
 import responses
 from sqlalchemy import Engine, func, insert, select
 
+from connector import REDEMPTION_META_KEY as META_KEY
 from connector._client import StoreCredentials, WooClient
 from connector._schema import order_coupons
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 from loyalty.codes import REDEMPTION_PREFIX, code_pattern
 from loyalty.reconcile import reconcile
 from loyalty.redeem import (
-    META_KEY,
     RedeemError,
     check_coupons,
-    coupon_payload,
+    coupon_spec,
     finish_pending,
     issue,
     redeem,
@@ -260,7 +260,7 @@ def test_limits_and_payload(engine: Engine, shop: tuple[Mirror, Program]) -> Non
     r = reserve(
         engine, toman, "customer:1", 1000, datetime(2026, 3, 20, 20, 0, tzinfo=day(0).tzinfo)
     )
-    payload = coupon_payload(toman, r)
+    payload = coupon_spec(toman, r).payload()
     assert payload["amount"] == "1000"
     assert payload["date_expires"] == "2026-04-19T23:30:00"  # Tehran is UTC+3:30
 

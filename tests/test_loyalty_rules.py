@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from connector import to_units
 from loyalty.identity import account_email_map
 from loyalty.rules import (
     AccountFacts,
@@ -28,7 +29,6 @@ from loyalty.rules import (
     pending_points,
     plan,
     simulate_expiry,
-    to_units,
 )
 from loyalty.settings import Program, ProgramSettings, resolve
 

@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from app import load_config, save_config
-from cli import loyalty as loyalty_cli
+from app import Registry, load_config, save_config
 from cli._options import EXIT_PENDING
 from cli.main import run
 from connector import NetworkError
-from connector.samplestore import Fault, SampleStore
+from samplestore import Fault, SampleStore
 from tests._helpers import run_cli_subprocess, write_config
 from tests._loyalty import Mirror, day
 
@@ -84,7 +83,7 @@ def cli(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[i
 
 
 def use_store(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
-    monkeypatch.setattr(loyalty_cli, "_client", lambda _context, _name: store)
+    monkeypatch.setattr(Registry, "client", lambda _registry, _name, **_options: store)
 
 
 def test_a_pending_redemption_exits_3_and_the_run_that_finishes_it_says_so(

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from app import Registry, StoreConfig, customer_state, push_states, sync_one
 from connector import WooClient
-from connector.samplestore import Fault, SampleStore
 from loyalty import Program, load_program, reconcile
 from loyalty.redeem import redeem
+from samplestore import Fault, SampleStore
 from tests._server import registry_of, write_server_config
 
 BATCH_PATH = "/wp-json/wc/v3/customers/batch"

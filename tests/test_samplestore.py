@@ -20,8 +20,8 @@ import requests
 import woocommerce
 from woocommerce.oauth import OAuth
 
-from connector.samplestore import Fault, SampleStore, StoreData, generate_store, serve_forever
-from connector.samplestore._oauth import parse_php_query, sign, signature_base
+from samplestore import Fault, SampleStore, StoreData, generate_store, serve_forever
+from samplestore._oauth import parse_php_query, sign, signature_base
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

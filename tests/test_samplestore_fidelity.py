@@ -19,8 +19,8 @@ import pytest
 import requests
 import woocommerce
 
-from connector.samplestore import SampleStore, StoreData, generate_store
-from connector.samplestore._data import collation_key
+from samplestore import SampleStore, StoreData, generate_store
+from samplestore._data import collation_key
 from tests.conftest import FIXTURES
 
 #: The fixture stores' history ends here (README: seeded history runs to 2026-10-31).
@@ -512,7 +512,7 @@ def test_basic_auth_link_header_has_no_oauth_like_the_https_recording(
 
 
 def test_database_down_is_the_recorded_html_page(usd: SampleStore) -> None:
-    from connector.samplestore import Fault
+    from samplestore import Fault
 
     usd.add_fault(Fault("status", status=500))
     response = client(usd).get("orders", params={"per_page": 20, "page": 1})

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
-from connector._schema import metadata, orders, stores, to_units
+# The packages whose tables live in the one database register them on connector's metadata.
+import app  # noqa: F401
+import loyalty.campaigns  # noqa: F401
+from connector import metadata, orders, stores, to_units
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_opening_the_database_executes_no_loyalty_or_app_code(tmp_path: Path) -> None:
+    """The connector migrates the database; its migrations import none of the layers above."""
+    probe = (
+        "import sys; from connector import open_database; "
+        f"open_database('sqlite:///{tmp_path / 'probe.db'}').dispose(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'loyalty', 'app', 'cli'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 
 from app import Registry, StoreConfig, sync_one
 from connector._schema import customers, orders
-from connector.samplestore import Fault, SampleStore
 from loyalty import grant, load_program
 from loyalty._schema import loyalty_redemptions
+from samplestore import Fault, SampleStore
 from server import create_app
 from tests._server import (
     STOREFRONT_SECRET,

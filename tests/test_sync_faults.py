@@ -27,8 +27,8 @@ from connector._client import StoreCredentials, WooClient
 from connector._facts import remember_facts
 from connector._schema import customers, orders, stores, sync_checkpoints, sync_runs
 from connector._sync import sync_store
-from connector.samplestore import Fault, SampleStore
 from loyalty._schema import loyalty_ledger
+from samplestore import Fault, SampleStore
 from tests._helpers import mirror, mirror_snapshot, spawn_cli, store_truth, write_config
 
 #: Listing pages only (not the identity look-ups, not the include= look-ups).

@@ -23,8 +23,8 @@ from cli.main import run
 from connector import open_database
 from connector._client import WooClient
 from connector._schema import orders, quarantine, sync_runs
-from connector.samplestore import Fault, SampleStore
-from connector.samplestore._faults import FaultKind
+from samplestore import Fault, SampleStore
+from samplestore._faults import FaultKind
 from tests._helpers import (
     mirror,
     mirror_snapshot,

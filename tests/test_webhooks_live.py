@@ -20,8 +20,8 @@ from app._schema import webhook_deliveries
 from cli.main import run
 from connector import LockHeld, store_lock
 from connector._schema import orders
-from connector.samplestore import SampleStore
 from loyalty._schema import loyalty_ledger
+from samplestore import SampleStore
 from tests._server import (
     STOREFRONT_SECRET,
     LiveServer,

@@ -29,7 +29,7 @@ from loyalty.analytics.metrics import (
 )
 from loyalty.analytics.periods import Calendar, Period, PeriodKind
 from loyalty.analytics.present import cohorts_json, headline_rows, report_json, rfm_json
-from loyalty.analytics.program import LoyaltyFigures
+from loyalty.analytics.program_figures import LoyaltyFigures
 from loyalty.analytics.queries import ACTIVE_DAYS, DEFAULT_STATUSES, StoreInfo
 from loyalty.analytics.report import report_html, write_report
 from loyalty.analytics.rfm import (

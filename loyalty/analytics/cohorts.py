@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, func, select
 
-from connector._schema import UTCDateTime
+from connector import UTCDateTime
 from loyalty.analytics import periods as P
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.periods import Calendar, PeriodKind

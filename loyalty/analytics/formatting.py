@@ -1,4 +1,5 @@
-"""How numbers are shown: money in the store's currency, rates as percentages, "—" for none.
+"""How numbers are shown: rates as percentages, plain numbers, "—" for none (money is
+``connector.money``).
 
 Pure functions shared by the terminal tables, the CSV/JSON output and the HTML report. They
 take exact values — ``int``, ``Decimal`` or ``Fraction`` (the money metrics are exact
@@ -8,54 +9,9 @@ from zero) to the places shown (``round_half_up``).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 
-NONE_SHOWN = "—"
-
-#: An exact number: what the formulas produce and these functions round.
-Number = Decimal | Fraction | int
-
-
-def round_half_up(value: Number, places: int) -> Decimal:
-    """``value`` rounded half up (away from zero) to ``places`` decimals, exactly.
-
-    The value is taken as the exact rational it is (a ``Decimal`` or ``Fraction`` never goes
-    through a 28-digit division first), so this is the only rounding a shown number gets.
-    """
-    exact = Fraction(value) * Fraction(10) ** places
-    whole, rest = divmod(abs(exact.numerator), exact.denominator)
-    if 2 * rest >= exact.denominator:
-        whole += 1
-    sign = "-" if exact < 0 and whole else ""
-    return Decimal(f"{sign}{whole}E{-places}")
-
-
-def quantize_money(amount: Number, decimals: int) -> Decimal:
-    """Round half up to the currency's decimals (0 for rial and toman)."""
-    return round_half_up(amount, decimals)
-
-
-def format_money(amount: Number | None, currency: str, decimals: int) -> str:
-    """``1,234.56 USD``, ``935,000 IRT``; "—" when undefined."""
-    if amount is None:
-        return NONE_SHOWN
-    number = f"{quantize_money(amount, decimals):,.{decimals}f}"
-    return f"{number} {currency}".strip()
-
-
-def money_json(amount: Number | None, decimals: int) -> str | None:
-    """A decimal string with the currency's decimals, for machines (``null`` when undefined)."""
-    if amount is None:
-        return None
-    return f"{quantize_money(amount, decimals):.{decimals}f}"
-
-
-def price_json(price: Decimal, decimals: int) -> str:
-    """A unit price (a point's value) for machines: at least the currency's decimals, more
-    when the price has them (``"0.01"``, ``"1.00"``, ``"0.005"``; ``"1"`` for toman)."""
-    places = max(decimals, -price.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return f"{price:.{places}f}"
+from connector.money import NONE_SHOWN, Number, round_half_up
 
 
 def format_percent(rate: Number | None, places: int = 1) -> str:
@@ -90,13 +46,9 @@ def points_difference_json(now: Number, before: Number) -> float:
 __all__ = [
     "NONE_SHOWN",
     "Number",
-    "format_money",
     "format_number",
     "format_percent",
-    "money_json",
     "points_difference_json",
-    "price_json",
-    "quantize_money",
     "rate_json",
     "round_half_up",
 ]

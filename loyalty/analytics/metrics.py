@@ -33,13 +33,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from connector import ConfigError
-from connector._schema import from_units
+from connector import ConfigError, from_units
 from loyalty.analytics import periods as P
 from loyalty.analytics.budget import BudgetAdvice, advise
 from loyalty.analytics.formulas import PeriodCounts, PeriodMetrics, arpu, clv, period_metrics
 from loyalty.analytics.periods import Calendar, Period, PeriodKind
-from loyalty.analytics.program import LoyaltyFigures, figures_if_ledger
+from loyalty.analytics.program_figures import LoyaltyFigures, figures_if_ledger
 from loyalty.analytics.queries import (
     ACTIVE_DAYS,
     DEFAULT_STATUSES,

@@ -11,23 +11,21 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
+from connector import format_money, money_json, price_json
 from loyalty.analytics.budget import BudgetAdvice
 from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.formatting import (
     NONE_SHOWN,
     Number,
-    format_money,
     format_number,
     format_percent,
-    money_json,
     points_difference_json,
-    price_json,
     rate_json,
 )
 from loyalty.analytics.formulas import PeriodMetrics
 from loyalty.analytics.metrics import MetricsReport, PeriodResult
 from loyalty.analytics.periods import Period
-from loyalty.analytics.program import LoyaltyFigures
+from loyalty.analytics.program_figures import LoyaltyFigures
 from loyalty.analytics.queries import StoreInfo
 from loyalty.analytics.rfm import RfmSummary
 

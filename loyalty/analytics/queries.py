@@ -62,9 +62,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from connector import ConfigError
-from connector._models import CORE_ORDER_STATUSES
-from connector._schema import UTCDateTime, customers, orders, stores
+from connector import (
+    CORE_ORDER_STATUSES,
+    ConfigError,
+    UTCDateTime,
+    currency_decimals,
+    customers,
+    orders,
+    store_row,
+)
 from loyalty._db import joined, split_parts
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
@@ -209,31 +215,16 @@ class StoreInfo:
     zone: ZoneInfo
 
 
-#: Currencies WooCommerce shops commonly run without decimals (used when the store's own
-#: setting is unknown).
-ZERO_DECIMAL_CURRENCIES = frozenset({"IRR", "IRT", "JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
-
-
 def store_info(conn: Connection, store_id: int) -> StoreInfo:
-    row = conn.execute(
-        select(stores.c.name, stores.c.currency, stores.c.decimals, stores.c.timezone).where(
-            stores.c.id == store_id
-        )
-    ).first()
+    """The analytics' view of ``connector.store_row``: the currency upper-cased, the decimals
+    and the zone filled in."""
+    row = store_row(conn, store_id=store_id)
     if row is None:
         raise ConfigError(f"no store with id {store_id} in the database: run `bazgasht sync`.")
     currency = (row.currency or "").upper()
-    if not currency:
-        currency = (
-            conn.execute(
-                select(orders.c.currency).where(orders.c.store_id == store_id).limit(1)
-            ).scalar()
-            or ""
-        )
-        currency = currency.upper()
     decimals = row.decimals
     if decimals is None:
-        decimals = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
+        decimals = currency_decimals(currency)
     try:
         zone = store_zone(row.timezone)
     except ValueError as exc:

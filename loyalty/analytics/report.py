@@ -18,14 +18,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from connector import format_money
 from loyalty.analytics.cohorts import Cohort, CohortTable, cohort_table
-from loyalty.analytics.formatting import (
-    NONE_SHOWN,
-    Number,
-    format_money,
-    format_number,
-    format_percent,
-)
+from loyalty.analytics.formatting import NONE_SHOWN, Number, format_number, format_percent
 from loyalty.analytics.language import ENGLISH, Language, language
 from loyalty.analytics.metrics import (
     Analysis,

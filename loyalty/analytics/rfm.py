@@ -40,7 +40,7 @@ from sqlalchemy import (
     select,
 )
 
-from connector._schema import UTCDateTime, customers, from_units, guests, orders
+from connector import UTCDateTime, customers, from_units, guests, orders
 from loyalty._db import joined, normalized, split_sum
 from loyalty.analytics.formulas import ratio
 from loyalty.analytics.queries import CountedOrders, epoch_seconds
@@ -349,7 +349,7 @@ def _contacts(counted: CountedOrders, idents: Sequence[str]) -> dict[str, Contac
 
 def _balances(counted: CountedOrders, idents: Sequence[str]) -> dict[str, int] | None:
     """identity → loyalty points balance, or ``None`` when the store has no ledger."""
-    from loyalty.analytics.program import find_ledger
+    from loyalty.analytics.program_figures import find_ledger
 
     ledger = find_ledger(counted.conn)
     if ledger is None:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from connector._schema import Money, UTCDateTime, metadata
+from connector import Money, UTCDateTime, metadata
 
 campaigns = Table(
     "campaigns",

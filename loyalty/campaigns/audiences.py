@@ -24,12 +24,11 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, Engine, func, select, type_coerce
 
-from connector import ConfigError
-from connector._schema import customers, from_units, guests, orders
+from connector import ConfigError, customers, from_units, guests, orders
 from loyalty._db import joined, split_sum
 from loyalty.analytics import DEFAULT_STATUSES, SEGMENTS, open_analysis, rfm_members
+from loyalty.balances import expiring
 from loyalty.identity import order_identities
-from loyalty.reports import expiring
 from loyalty.settings import Program
 
 

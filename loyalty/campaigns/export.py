@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 
-from connector import ConfigError
-from loyalty.analytics.formatting import format_money
+from connector import ConfigError, format_money
 from loyalty.analytics.language import jalali_date, persian_digits
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns.audiences import contacts
@@ -112,10 +110,6 @@ def export_rows(
         )
         rows.append(ExportRow(m.email, first, phone, m.code, amount, expires, message))
     return rows
-
-
-def money_of(amount: Decimal, store: StoreInfo) -> str:
-    return format_money(amount, store.currency, store.decimals)
 
 
 __all__ = ["COLUMNS", "TEMPLATES", "ExportRow", "amount_text", "check_template", "export_rows"]

@@ -10,7 +10,7 @@ A run, and what a crash at each step leaves behind:
    audience and enters it again gets no second coupon from the same campaign. A crash before
    the commit leaves nothing; after it, pending members whose coupons the next run makes.
 3. **Issue** each pending member: look the coupon up by its code (``GET coupons?code=``),
-   create it if missing (``POST coupons``; a ``woocommerce_rest_coupon_code_already_exists``
+   create it if missing (``POST coupons``; the store's "already exists"
    answer is looked up the same way), then mark the member ``issued``. The code is random
    (``loyalty.codes``: ``cmp-xxxx-xxxx-xxxx-xxxx``, nobody can guess it) and stored with the
    member in step 2, so a retry finds the coupon an earlier attempt made instead of making a
@@ -20,17 +20,14 @@ A run, and what a crash at each step leaves behind:
 A paused campaign enrolls nobody; its pending members are still finished (their coupons may
 already be on the store).
 
-Test hook: ``BAZGASHT_TEST_CAMPAIGN_CRASH_AT=before_coupon|after_coupon|before_issued`` with
-``BAZGASHT_TEST_CAMPAIGN_CRASH_AFTER=N`` (default 0) makes the process SIGKILL itself at that
-step of the member after N members were issued in this process.
+Step 3 is ``connector.ensure_coupon``, shared with redemptions. The kill tests stop the
+process between the steps from outside (``tests/_crashing_cli.py``): no test hook lives here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import signal
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,17 +38,23 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from connector import (
+    CAMPAIGN_META_KEY,
     BadRequestError,
     BazgashtError,
     ConfigError,
     Coupon,
+    CouponApi,
+    CouponConflict,
+    CouponSpec,
     InvalidResponseError,
     LockHeld,
     NotFoundError,
     StoreError,
     TransientError,
+    ensure_coupon,
+    money_text,
+    store_lock,
 )
-from connector._lock import store_lock
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns._schema import campaign_members, campaigns
 from loyalty.campaigns.audiences import (
@@ -62,16 +65,10 @@ from loyalty.campaigns.audiences import (
     select_audience,
 )
 from loyalty.codes import CAMPAIGN_PREFIX, new_code
-
-# One coupon look-up for redemptions and campaigns: same code discipline, same answers.
-from loyalty.redeem import ALREADY_EXISTS, CouponApi, find_coupon
 from loyalty.settings import Program
 
 log = logging.getLogger("bazgasht.campaigns")
 
-CRASH_ENV = "BAZGASHT_TEST_CAMPAIGN_CRASH_AT"
-CRASH_AFTER_ENV = "BAZGASHT_TEST_CAMPAIGN_CRASH_AFTER"
-META_KEY = "_bazgasht_campaign_member"
 DISCOUNT_TYPES = ("percent", "fixed_cart")
 MAX_HOLDOUT = 90
 
@@ -206,39 +203,26 @@ def in_holdout(store_id: int, campaign: str, identity: str, percent: int) -> boo
     return int.from_bytes(digest[:8], "big") % 100 < percent
 
 
-def money_text(amount: Decimal, decimals: int) -> str:
-    return f"{amount:.{decimals}f}"
-
-
-def coupon_payload(store: StoreInfo, campaign: Campaign, member: Member) -> dict[str, Any]:
-    """The member's coupon. ``date_expires`` is store-local (WooCommerce 8.2 ignores
-    ``date_expires_gmt`` on write), as loyalty redemptions do."""
+def coupon_spec(store: StoreInfo, campaign: Campaign, member: Member) -> CouponSpec:
+    """The member's coupon: single use, for the member's e-mail, store-local expiry."""
     assert member.code is not None
-    local = member.expires_at.astimezone(store.zone).replace(tzinfo=None)
-    amount = (
-        f"{campaign.amount:.2f}"
-        if campaign.discount_type == "percent"
-        else money_text(campaign.amount, store.decimals)
+    return CouponSpec(
+        code=member.code,
+        discount_type=campaign.discount_type,
+        amount=(
+            f"{campaign.amount:.2f}"
+            if campaign.discount_type == "percent"
+            else money_text(campaign.amount, store.decimals)
+        ),
+        email=member.email,
+        expires=member.expires_at.astimezone(store.zone).replace(tzinfo=None),
+        description=f"Campaign {campaign.name} (Bazgasht member {member.id})",
+        meta_key=CAMPAIGN_META_KEY,
+        marker=f"{store.name}:{campaign.id}:{member.id}:{member.code}",
+        minimum_amount=(
+            None if campaign.min_spend is None else money_text(campaign.min_spend, store.decimals)
+        ),
     )
-    payload: dict[str, Any] = {
-        "code": member.code,
-        "discount_type": campaign.discount_type,
-        "amount": amount,
-        "individual_use": False,
-        "usage_limit": 1,
-        "usage_limit_per_user": 1,
-        "email_restrictions": [member.email],
-        "date_expires": local.isoformat(timespec="seconds"),
-        "description": f"Campaign {campaign.name} (Bazgasht member {member.id})",
-        "meta_data": [{"key": META_KEY, "value": _meta_value(store, campaign, member)}],
-    }
-    if campaign.min_spend is not None:
-        payload["minimum_amount"] = money_text(campaign.min_spend, store.decimals)
-    return payload
-
-
-def _meta_value(store: StoreInfo, campaign: Campaign, member: Member) -> str:
-    return f"{store.name}:{campaign.id}:{member.id}:{member.code}"
 
 
 # ---------------------------------------------------------------- rows
@@ -450,44 +434,6 @@ def enroll(
     return len(known), enrolled, held
 
 
-class _Crash:
-    """The kill tests' hook (see the module's docstring)."""
-
-    def __init__(self) -> None:
-        self.step = os.environ.get(CRASH_ENV, "")
-        self.after = int(os.environ.get(CRASH_AFTER_ENV, "0") or 0)
-        self.issued = 0
-
-    def at(self, step: str) -> None:
-        if self.step == step and self.issued >= self.after:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-class _Permanent(Exception):
-    """The coupon cannot be created, and retrying will not change that."""
-
-
-def _create_or_find(client: CouponApi, store: StoreInfo, campaign: Campaign, m: Member) -> Coupon:
-    assert m.code is not None
-    coupon = find_coupon(client, m.code)
-    if coupon is None:
-        try:
-            payload = coupon_payload(store, campaign, m)
-            coupon = Coupon.model_validate(client.post("coupons", payload))
-        except BadRequestError as exc:
-            if exc.code != ALREADY_EXISTS:
-                raise
-            coupon = find_coupon(client, m.code)
-            if coupon is None:
-                raise _Permanent(
-                    f"the store says coupon {m.code} exists but does not list it"
-                ) from exc
-    marker = coupon.meta(META_KEY)
-    if marker is not None and str(marker) != _meta_value(store, campaign, m):
-        raise _Permanent(f"the store already has a coupon {m.code} made for something else")
-    return coupon
-
-
 def issue_member(
     engine: Engine,
     client: CouponApi,
@@ -495,27 +441,21 @@ def issue_member(
     campaign: Campaign,
     member_id: int,
     now: datetime,
-    crash: _Crash | None = None,
 ) -> Member:
     """Step 3 for one pending member; returns it as it now stands."""
-    crash = crash or _Crash()
     m = _member(engine, member_id)
     if m.status != "pending":
         return m
-    crash.at("before_coupon")
     error: str | None = None
     status = "pending"
     coupon: Coupon | None = None
     try:
-        coupon = _create_or_find(client, store, campaign, m)
-        crash.at("after_coupon")
+        coupon = ensure_coupon(client, coupon_spec(store, campaign, m))
     except (TransientError, InvalidResponseError, ValidationError) as exc:
         error = _describe(exc)
         log.warning("campaign member %s: coupon not issued yet (%s)", m.id, exc)
-    except (_Permanent, BadRequestError, NotFoundError, StoreError) as exc:
+    except (CouponConflict, BadRequestError, NotFoundError, StoreError) as exc:
         error, status = f"the store refused the coupon: {_describe(exc)}", "failed"
-    if coupon is not None:
-        crash.at("before_issued")
     with engine.begin() as conn:
         values: dict[str, Any] = {"attempts": campaign_members.c.attempts + 1}
         if coupon is not None:
@@ -527,8 +467,6 @@ def issue_member(
             .where(campaign_members.c.id == m.id, campaign_members.c.status == "pending")
             .values(**values)
         )
-    if coupon is not None:
-        crash.issued += 1
     return _member(engine, m.id)
 
 
@@ -573,7 +511,6 @@ def _run_locked(
     with engine.connect() as conn:
         store = store_info(conn, store_id)
     result = RunResult(campaign.name, campaign.status)
-    crash = _Crash()
     if campaign.status == "active":
         identities = select_audience(
             engine, store_id, parse_audience(campaign.audience), now, program=program
@@ -582,7 +519,7 @@ def _run_locked(
         with_email, result.enrolled, result.holdout = enroll(engine, campaign, identities, now)
         result.no_email = len(identities) - with_email
     for m in members(engine, campaign, "pending"):
-        done = issue_member(engine, client, store, campaign, m.id, now, crash)
+        done = issue_member(engine, client, store, campaign, m.id, now)
         if done.status == "issued":
             result.issued += 1
         elif done.status == "failed":
@@ -596,15 +533,13 @@ def _run_locked(
 
 
 __all__ = [
-    "CRASH_AFTER_ENV",
-    "CRASH_ENV",
     "Campaign",
     "CampaignError",
     "CampaignSpec",
     "Member",
     "Preview",
     "RunResult",
-    "coupon_payload",
+    "coupon_spec",
     "create_campaign",
     "enroll",
     "get_campaign",

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
-from connector._schema import order_coupons, orders
+from connector import money_json, order_coupons, orders
 from loyalty.analytics import DEFAULT_STATUSES
-from loyalty.analytics.formatting import money_json, points_difference_json, rate_json
+from loyalty.analytics.formatting import points_difference_json, rate_json
 from loyalty.analytics.formulas import exact, ratio
 from loyalty.campaigns._schema import campaign_members
 from loyalty.campaigns.issue import Campaign

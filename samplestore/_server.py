@@ -27,19 +27,19 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
-from connector.samplestore._api import Api, Request, Response
-from connector.samplestore._data import StoreData, from_epoch, to_epoch
-from connector.samplestore._faults import LIST_FAULTS, Fault, FaultSchedule
-from connector.samplestore._generator import generate_store
-from connector.samplestore._oauth import ApiKey, KeyRing, flatten, parse_php_query
-from connector.samplestore._pages import (
+from samplestore._api import Api, Request, Response
+from samplestore._data import StoreData, from_epoch, to_epoch
+from samplestore._faults import LIST_FAULTS, Fault, FaultSchedule
+from samplestore._generator import generate_store
+from samplestore._oauth import ApiKey, KeyRing, flatten, parse_php_query
+from samplestore._pages import (
     DATABASE_ERROR_PAGE,
     LOGIN_PAGE,
     MAINTENANCE_PAGE,
     gateway_page,
 )
-from connector.samplestore._render import Site, wp_json
-from connector.samplestore._webhooks import DeliveryLog, WebhookHub
+from samplestore._render import Site, wp_json
+from samplestore._webhooks import DeliveryLog, WebhookHub
 
 #: Bodies above this go out chunked, as Apache + PHP send full list pages.
 CHUNK = 8192

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from connector.samplestore._catalog import SHIPPING, Product
-from connector.samplestore._data import (
+from samplestore._catalog import SHIPPING, Product
+from samplestore._data import (
     FAILED,
     FLAG_ADMIN_CREATED,
     ON_HOLD,

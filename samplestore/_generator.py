@@ -27,7 +27,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from connector.samplestore._catalog import (
+from samplestore._catalog import (
     CUSTOMER_NOTES,
     FIRST_POST_ID_AFTER_CATALOGUE,
     REFUND_REASONS_FULL,
@@ -35,7 +35,7 @@ from connector.samplestore._catalog import (
     SEED_COUPONS,
     Flavour,
 )
-from connector.samplestore._data import (
+from samplestore._data import (
     ACCENTED_FIRST_RANGE,
     ACCENTED_LAST_RANGE,
     CANCELLED,

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-from connector.samplestore._catalog import (
+from samplestore._catalog import (
     ACCENTED,
     CURRENCIES,
     DE_CITIES,

@@ -14,16 +14,16 @@ deterministic, realistic history (``StoreData``), e.g. once per test session.
 See ``docs/sample-store.md``.
 """
 
-from connector.samplestore._data import (
+from samplestore._data import (
     CustomerView,
     OrderView,
     RefundView,
     StoreData,
 )
-from connector.samplestore._faults import Fault
-from connector.samplestore._generator import generate_store
-from connector.samplestore._server import SampleStore, serve_forever
-from connector.samplestore._webhooks import DeliveryLog
+from samplestore._faults import Fault
+from samplestore._generator import generate_store
+from samplestore._server import SampleStore, serve_forever
+from samplestore._webhooks import DeliveryLog
 
 __all__ = [
     "CustomerView",

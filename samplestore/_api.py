@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 from zoneinfo import ZoneInfo
 
-from connector.samplestore._data import (
+from samplestore._data import (
     STATUS_CODE,
     STATUSES,
     TRASH,
@@ -30,7 +30,7 @@ from connector.samplestore._data import (
     OrderQuery,
     StoreData,
 )
-from connector.samplestore._oauth import (
+from samplestore._oauth import (
     ApiKey,
     KeyRing,
     PhpArray,
@@ -41,9 +41,9 @@ from connector.samplestore._oauth import (
 )
 
 if TYPE_CHECKING:
-    from connector.samplestore._webhooks import WebhookHub
+    from samplestore._webhooks import WebhookHub
 
-from connector.samplestore._render import (
+from samplestore._render import (
     SITE_NAME,
     Site,
     gmt_offset,
@@ -1070,7 +1070,7 @@ def not_implemented(api: Api, call: Call) -> Response:
 
 
 def _routes() -> list[Route]:
-    from connector.samplestore import _webhooks as hooks  # it imports this module
+    from samplestore import _webhooks as hooks  # it imports this module
 
     def route(pattern: str, namespace: str = "wc/v3", **endpoints: Endpoint) -> Route:
         return Route(re.compile(pattern), endpoints, namespace)

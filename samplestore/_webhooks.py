@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from connector.samplestore._data import StoreData
-from connector.samplestore._render import (
+from samplestore._data import StoreData
+from samplestore._render import (
     Site,
     gmt,
     local,
@@ -46,7 +46,7 @@ from connector.samplestore._render import (
 )
 
 if TYPE_CHECKING:
-    from connector.samplestore._api import Api, Call, Response
+    from samplestore._api import Api, Call, Response
 
 USER_AGENT = "WooCommerce/8.2.2 Hookshot (WordPress/6.4.1)"
 #: ``WC_Webhook::get_topic_hooks`` of 8.2 (as the recorded REST answers list them).
@@ -341,7 +341,7 @@ def _post(url: str, headers: list[tuple[str, str]], body: bytes) -> int | None:
 
 
 def _hub(api: Api) -> WebhookHub:
-    from connector.samplestore._api import ApiError
+    from samplestore._api import ApiError
 
     if api.webhooks is None:
         raise ApiError(
@@ -351,7 +351,7 @@ def _hub(api: Api) -> WebhookHub:
 
 
 def _hook(api: Api, call: Call) -> WebhookRecord:
-    from connector.samplestore._api import ApiError
+    from samplestore._api import ApiError
 
     hook = _hub(api).hooks.get(int(call.match["id"]))
     if hook is None:
@@ -360,7 +360,7 @@ def _hook(api: Api, call: Call) -> WebhookRecord:
 
 
 def _apply_fields(api: Api, hook: WebhookRecord, args: dict[str, Any]) -> None:
-    from connector.samplestore._api import ApiError
+    from samplestore._api import ApiError
 
     if "topic" in args:
         if args["topic"] not in HOOKS:
@@ -438,7 +438,7 @@ def update_webhook(api: Api, call: Call) -> Response:
 
 
 def delete_webhook(api: Api, call: Call) -> Response:
-    from connector.samplestore._api import ApiError
+    from samplestore._api import ApiError
 
     hub = _hub(api)
     hook = _hook(api, call)
@@ -453,7 +453,7 @@ def delete_webhook(api: Api, call: Call) -> Response:
 
 def batch_customers(api: Api, call: Call) -> Response:
     """``POST customers/batch``: ``update`` items with ``meta_data`` (and only that)."""
-    from connector.samplestore._api import ApiError
+    from samplestore._api import ApiError
 
     body = call.body
     items = {name: body.get(name) or [] for name in ("create", "update", "delete")}

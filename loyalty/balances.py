@@ -12,11 +12,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, or_, select
 
-from connector import ConfigError, normalize_email
-from connector._schema import customers, guests, orders
+from connector import (
+    ConfigError,
+    customers,
+    guests,
+    money_json,
+    normalize_email,
+    orders,
+    price_json,
+)
 from loyalty._db import joined, ledger_lock, split_sum
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
-from loyalty.analytics.formatting import money_json, price_json
 from loyalty.identity import account_email_map
 from loyalty.ledger import Entry, entries_of, member_identities
 from loyalty.reconcile import Facts, _open_scratch, _orders_of, _outcomes, _phase_one
@@ -402,7 +408,7 @@ class Summary:
 
 
 def summary(engine: Engine, program: Program, now: datetime) -> Summary:
-    """The program's figures. Definitions as in ``loyalty.analytics.program`` (SPEC §5):
+    """The program's figures. Definitions as in ``loyalty.analytics.program_figures`` (SPEC §5):
     members are the identities the current rules credit (``member_identities``); issued is
     the net of earn, reversal and manual entries; outstanding the sum of positive balances,
     and the liability its value. Sums are exact (``split_sum``), however big."""
