@@ -71,6 +71,7 @@ from connector._schema import UTCDateTime, customers, orders
 from loyalty._db import bulk_insert, ledger_lock, scratch_table
 from loyalty._schema import (
     loyalty_account_facts,
+    loyalty_changes,
     loyalty_ledger,
     loyalty_order_facts,
     loyalty_programs,
@@ -195,6 +196,11 @@ def _scratch_columns() -> dict[str, list[Any]]:
         "bz_flagged": [Column("key", String(600), primary_key=True)],
         "bz_keys": [Column("key", String(600), primary_key=True)],
         "bz_scope": [Column("identity", String(400), primary_key=True)],
+        "bz_changes": [
+            Column("subject", String(1), primary_key=True),
+            Column("wc_id", BigInteger, primary_key=True),
+            Column("stamp", BigInteger, nullable=False),
+        ],
         "bz_entries": [
             Column("key", String(600), nullable=False),
             Column("seq", Integer, nullable=False),
@@ -232,6 +238,7 @@ class _Scratch:
     scope: Table
     entries: Table
     facts: Table
+    changes: Table
 
 
 def _open_scratch(stack: ExitStack, conn: Connection) -> _Scratch:
@@ -247,6 +254,7 @@ def _open_scratch(stack: ExitStack, conn: Connection) -> _Scratch:
         scope=tables["bz_scope"],
         entries=tables["bz_entries"],
         facts=tables["bz_facts"],
+        changes=tables["bz_changes"],
     )
 
 
@@ -755,14 +763,109 @@ def _changed_orders(conn: Connection, store_id: int) -> list[Row[Any]]:
     )
 
 
+# --------------------------------------------------------------------------- the change log
+
+#: The triggers of migration 0008 that fill ``loyalty_changes``.
+CHANGE_TRIGGERS = tuple(
+    f"loyalty_changes_{table}_{event}"
+    for table in ("orders", "customers")
+    for event in ("insert", "update", "delete")
+)
+
+
+def change_log_ready(conn: Connection) -> bool:
+    """Whether the mirror's change log is kept (its triggers exist; a SQLite table rebuild by
+    a later migration would drop them, and then every run compares the whole mirror)."""
+    names = ", ".join(f"'{name}'" for name in CHANGE_TRIGGERS)
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname IN "
+            f"({names}) AND tgrelid IN ('orders'::regclass, 'customers'::regclass)"
+        )
+    else:
+        sql = f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+    return conn.execute(text(sql)).scalar() == len(CHANGE_TRIGGERS)
+
+
+def _snapshot_changes(conn: Connection, tmp: _Scratch, store_id: int) -> None:
+    """The store's change notes as this run's snapshot sees them (deleted at commit)."""
+    lc = loyalty_changes
+    conn.execute(
+        insert(tmp.changes).from_select(
+            ["subject", "wc_id", "stamp"],
+            select(lc.c.subject, lc.c.wc_id, lc.c.stamp).where(lc.c.store_id == store_id),
+        )
+    )
+
+
+def _noted(conn: Connection, tmp: _Scratch, limit: int) -> dict[str, list[int]] | None:
+    """The ids noted per subject ('o', 'c'); None when more than ``limit``."""
+    found: dict[str, list[int]] = {"o": [], "c": []}
+    rows = conn.execute(select(tmp.changes.c.subject, tmp.changes.c.wc_id).limit(limit + 1))
+    count = 0
+    for subject, wc_id in rows:
+        count += 1
+        found.setdefault(subject, []).append(int(wc_id))
+    return None if count > limit else found
+
+
+def _noted_orders(
+    conn: Connection, facts: Facts, ids: Sequence[int]
+) -> tuple[list[_OrderRow], set[str], list[int]]:
+    """The noted orders as they are now (identity computed in Python), the identities the
+    last run saw them on, and the ids no longer in the mirror."""
+    store_id = facts.program.store_id
+    f = loyalty_order_facts
+    raw: list[Any] = []
+    before: set[str] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        raw.extend(conn.execute(_raw_order_rows(store_id).where(orders.c.wc_id.in_(chunk))))
+        before |= {
+            r[0]
+            for r in conn.execute(
+                select(f.c.identity).where(f.c.store_id == store_id, f.c.order_id.in_(chunk))
+            )
+        }
+    facts.need(emails={r.billing_email for r in raw if r.customer_id == 0 and r.billing_email})
+    rows = [
+        _OrderRow(
+            r.order_id,
+            identity_of(r.order_id, r.customer_id, r.billing_email, facts.claims),
+            *r[1:],
+        )
+        for r in raw
+    ]
+    gone = sorted(set(ordered) - {r.order_id for r in rows})
+    return rows, before, gone
+
+
 def _account_changes(
-    conn: Connection, facts: Facts
+    conn: Connection, facts: Facts, noted: Sequence[int] | None = None
 ) -> tuple[set[str], list[AccountFacts], set[int]]:
     """Identities touched by account changes since the last run (found in SQL); the accounts
-    to (re)write; the ids gone."""
-    store_id = facts.program.store_id
+    to (re)write; the ids gone. ``noted``: the only accounts that can have changed (from the
+    change log); None compares every account of the store with what the last run saw."""
+    now_rows: list[Any] = []
+    gone_rows: list[Any] = []
+    if noted is None:
+        now_rows, gone_rows = _compare_accounts(conn, facts.program.store_id, None)
+    else:
+        ids = sorted(noted)
+        for start in range(0, len(ids), 500):
+            more = _compare_accounts(conn, facts.program.store_id, ids[start : start + 500])
+            now_rows.extend(more[0])
+            gone_rows.extend(more[1])
+    return _touched_by_accounts(conn, facts, now_rows, gone_rows)
+
+
+def _compare_accounts(
+    conn: Connection, store_id: int, ids: Sequence[int] | None
+) -> tuple[list[Any], list[Any]]:
+    """Accounts new or changed since the last run (with what it saw), and accounts gone."""
     c, f = customers, loyalty_account_facts
-    now_rows = conn.execute(
+    now_q = (
         select(
             c.c.wc_id,
             c.c.email,
@@ -788,14 +891,25 @@ def _account_changes(
                 f.c.created_at != c.c.created_at,
             ),
         )
-    ).all()
-    gone_rows = conn.execute(
+    )
+    gone_q = (
         select(f.c.customer_id, f.c.email)
         .select_from(
             f.outerjoin(c, and_(c.c.store_id == f.c.store_id, c.c.wc_id == f.c.customer_id))
         )
         .where(f.c.store_id == store_id, c.c.wc_id.is_(None))
-    ).all()
+    )
+    if ids is not None:
+        now_q = now_q.where(c.c.wc_id.in_(ids))
+        gone_q = gone_q.where(f.c.customer_id.in_(ids))
+    return list(conn.execute(now_q)), list(conn.execute(gone_q))
+
+
+def _touched_by_accounts(
+    conn: Connection, facts: Facts, now_rows: Sequence[Any], gone_rows: Sequence[Any]
+) -> tuple[set[str], list[AccountFacts], set[int]]:
+    store_id = facts.program.store_id
+    f = loyalty_account_facts
     changed = [AccountFacts(r[0], r[1], r[2], r[4], bool(r[3])) for r in now_rows]
     touched: set[str] = {a.identity for a in changed}
     emails = {a.email for a in changed if a.email}
@@ -1006,6 +1120,10 @@ class _Planner:
         self.changed_accounts: list[AccountFacts] = list(self.facts.accounts.values())
         self.gone_accounts: set[int] = set()
         self.facts_rows: list[tuple[Any, ...]] = []
+        #: Orders noted in the change log that are no longer in the mirror.
+        self.gone_orders: list[int] = []
+        #: The run's snapshot of the change log is in the scratch table (deleted at commit).
+        self.logged = False
         #: The ledger holds no derived key of the store: desired keys are new entries as is.
         self.fresh = False
         #: The store's hash chain, continued by every planned entry in the order planned.
@@ -1066,17 +1184,27 @@ class _Planner:
         """Recompute the identities touched since the last run; False: run in full instead."""
         program, reader = self.program, self.reader
         self.stats.mode = "incremental"
-        with self.stats.step("changed orders"):
-            changed = _changed_orders(reader, program.store_id)
         scope: set[str] = set()
-        for row in changed:
-            scope.add(row.identity)
-            if row.old_identity:
-                scope.add(row.old_identity)
-        self.facts_rows = [_fact_tuple(r.identity, _facts_of(r)) for r in changed]
+        facts_rows: dict[int, tuple[Any, ...]] = {}
+        noted: dict[str, list[int]] | None = None
+        with self.stats.step("changed orders"):
+            if self.logged:
+                # The change log names the rows written since the last run: cost ∝ change.
+                noted = _noted(reader, tmp, MAX_INCREMENTAL_IDENTITIES)
+                if noted is None:
+                    return False
+                now_rows, before, self.gone_orders = _noted_orders(reader, self.facts, noted["o"])
+                scope |= before | {r.identity for r in now_rows}
+                facts_rows = {r.order_id: _fact_tuple(r.identity, _facts_of(r)) for r in now_rows}
+            else:
+                for row in _changed_orders(reader, program.store_id):
+                    scope.add(row.identity)
+                    if row.old_identity:
+                        scope.add(row.old_identity)
+                    facts_rows[row.order_id] = _fact_tuple(row.identity, _facts_of(row))
         with self.stats.step("changed accounts"):
             touched, self.changed_accounts, self.gone_accounts = _account_changes(
-                reader, self.facts
+                reader, self.facts, None if noted is None else noted["c"]
             )
         scope |= touched
         scope |= {
@@ -1117,6 +1245,10 @@ class _Planner:
             bulk_insert(self.work, tmp.scope, ("identity",), ((i,) for i in sorted(pending)))
             with self.stats.step("orders of scope"):
                 rows = _orders_of(reader, self.facts, pending)
+            # What the rules saw of these orders, identities as of now (a guest who
+            # registered moves their orders' facts to the account).
+            for r in rows:
+                facts_rows[r.order_id] = _fact_tuple(r.identity, _facts_of(r))
             with self.stats.step("rules"):
                 outcomes = list(_outcomes(self.facts, rows, self.now, pending))
             bulk_insert(
@@ -1133,6 +1265,7 @@ class _Planner:
             more |= {self.facts.owner(i) for i in more}
             pending = more - computed
         self.stats.identities = len(computed)
+        self.facts_rows = [facts_rows[k] for k in sorted(facts_rows)]
         # Keys in question: the desired ones and every key the scope's identities hold.
         with self.stats.step("recorded"):
             if self.work.dialect.name == "postgresql":
@@ -1266,6 +1399,9 @@ def _commit_phase(work: Connection, tmp: _Scratch, planner: _Planner, *, full: b
                 f.c.store_id == store_id, f.c.order_id.in_(select(tmp.facts.c.order_id))
             )
         )
+    for start in range(0, len(planner.gone_orders), 500):
+        chunk = planner.gone_orders[start : start + 500]
+        work.execute(delete(f).where(f.c.store_id == store_id, f.c.order_id.in_(chunk)))
     work.execute(
         insert(f).from_select(
             ["store_id", *FACT_COLUMNS],
@@ -1292,6 +1428,21 @@ def _commit_phase(work: Connection, tmp: _Scratch, planner: _Planner, *, full: b
             for x in planner.changed_accounts
         ),
     )
+    if planner.logged:
+        # The notes this run has seen; a note changed since (a higher stamp) stays.
+        lc, seen = loyalty_changes, tmp.changes
+        work.execute(
+            delete(lc).where(
+                lc.c.store_id == store_id,
+                exists(
+                    select(literal(1)).where(
+                        seen.c.subject == lc.c.subject,
+                        seen.c.wc_id == lc.c.wc_id,
+                        seen.c.stamp == lc.c.stamp,
+                    )
+                ),
+            )
+        )
     last_id = work.execute(
         select(func.max(loyalty_ledger.c.id)).where(loyalty_ledger.c.store_id == store_id)
     ).scalar()
@@ -1373,7 +1524,11 @@ def _phase_one(
         or state.reconciled_at is None
         or now < state.reconciled_at
     )
+    logged = change_log_ready(conn)
+    if logged:
+        _snapshot_changes(conn, tmp, program.store_id)
     planner = _Planner(conn, program, now, all_accounts=use_full)
+    planner.logged = logged
     if not use_full:
         assert state is not None
         if not planner.incremental(tmp, state, since):
@@ -1381,6 +1536,7 @@ def _phase_one(
             for table in (tmp.desired, tmp.held, tmp.keys, tmp.scope, tmp.facts):
                 conn.execute(delete(table))
             planner = _Planner(conn, program, now)
+            planner.logged = logged
     if use_full:
         planner.full(tmp)
     planner.plan(tmp, scoped=not use_full)
