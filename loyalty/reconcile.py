@@ -68,7 +68,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from connector._schema import UTCDateTime, customers, orders
-from loyalty._db import bulk_insert, ledger_lock, scratch_table
+from loyalty._db import bulk_insert, ledger_lock, scratch_table, stored_instant
 from loyalty._schema import (
     loyalty_account_facts,
     loyalty_changes,
@@ -76,7 +76,7 @@ from loyalty._schema import (
     loyalty_order_facts,
     loyalty_programs,
 )
-from loyalty.chain import Chain
+from loyalty.chain import Chain, canonical_instant
 from loyalty.identity import account_email_map, identity_of, order_identities
 from loyalty.ledger import LedgerConflict, advance_head, claim_head, read_head
 from loyalty.program import ensure_program
@@ -490,13 +490,6 @@ def _desired_rows(outcomes: Iterable[Outcome], counter: list[int]) -> Iterator[t
 DESIRED_COLUMNS = ("key", "identity", "points", "effective_at", "order_id", "reason")
 
 
-def _as_new(rows: Iterable[tuple[Any, ...]]) -> Iterator[NewEntry]:
-    """Desired rows as the first entries of their keys (a ledger without derived keys)."""
-    for key, identity, points, effective_at, order_id, reason in rows:
-        kind = "expiry" if family(key) == EXPIRY else "earn"
-        yield NewEntry(key, 1, identity, points, kind, reason, effective_at, order_id)
-
-
 # --------------------------------------------------------------------------- the difference
 
 
@@ -510,6 +503,24 @@ _DERIVED_SQL = (
 # then loops over the scratch rows and probes the ledger's indexes (its planner, without
 # statistics on scratch tables, would otherwise scan the store's whole ledger). PostgreSQL
 # plans CROSS JOIN … WHERE like an inner join.
+
+
+#: SQLite page cache of a reconciliation, KiB (the default is 2 MiB): the indexes a big
+#: store's first run appends to stay in memory instead of being re-read page by page.
+SQLITE_CACHE_KIB = 262_144
+
+
+@contextmanager
+def _working_memory(conn: Connection) -> Iterator[None]:
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _refresh_statistics(conn: Connection) -> None:
@@ -715,6 +726,36 @@ def _entry_rows(
             e.key, e.seq, e.identity, e.points, e.kind, e.reason, e.effective_at, e.order_id,
             chain_seq, chain_hash,
         )  # fmt: skip
+
+
+def _first_entries(
+    outcomes: Iterable[Outcome],
+    stats: ReconcileResult,
+    chain: Chain,
+    now: datetime,
+    dialect: str,
+) -> Iterator[tuple[Any, ...]]:
+    """A ledger without derived keys (a store's first run): each desired key is the first
+    entry of its key. Linked into the chain and formatted as stored, in one pass (each
+    instant formatted once for both)."""
+    by_kind = stats.points_by_kind
+    link = chain.link_formatted
+    expiry = f"{EXPIRY}:"
+    for outcome in outcomes:
+        stats.identities += 1
+        for d in outcome.desired:
+            kind = "expiry" if d.key.startswith(expiry) else "earn"
+            at = canonical_instant(d.effective_at)
+            chain_seq, chain_hash = link(
+                d.key, 1, d.identity, d.points, kind, d.reason, d.order_id, at, now
+            )
+            stats.appended += 1
+            stats.keys_changed += 1
+            by_kind[kind] = by_kind.get(kind, 0) + d.points
+            yield (
+                d.key, 1, d.identity, d.points, kind, d.reason, stored_instant(at, dialect),
+                d.order_id, chain_seq, chain_hash,
+            )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- incremental scope
@@ -1163,19 +1204,25 @@ class _Planner:
         def flush() -> None:
             # Written between two fetches of the streamed query, on the same connection.
             if self.fresh:
-                entries = _entry_rows(_as_new(batch), self.stats, self.chain, self.now)
-                bulk_insert(self.work, tmp.entries, ENTRY_SCRATCH_COLUMNS, entries)
+                bulk_insert(self.work, tmp.entries, ENTRY_SCRATCH_COLUMNS, batch, stored=True)
             else:
                 bulk_insert(self.work, tmp.desired, DESIRED_COLUMNS, batch)
             batch.clear()
 
+        outcomes = _outcomes(self.facts, rows, self.now, None)
+        planned = (
+            _first_entries(outcomes, self.stats, self.chain, self.now, self.work.dialect.name)
+            if self.fresh
+            else _desired_rows(outcomes, counter)
+        )
         with self.stats.step("rules"):
-            for row in _desired_rows(_outcomes(self.facts, rows, self.now, None), counter):
+            for row in planned:
                 batch.append(row)
                 if len(batch) >= PAGE:
                     flush()
             flush()
-        self.stats.identities = counter[0]
+        if not self.fresh:
+            self.stats.identities = counter[0]
         if not self.fresh:
             with self.stats.step("recorded"):
                 _fill_held(self.work, tmp, self.program.store_id, scoped=False)
@@ -1476,6 +1523,7 @@ def reconcile(
         if lock:
             stack.enter_context(ledger_lock(engine, program.store))
         conn = stack.enter_context(engine.connect())
+        stack.enter_context(_working_memory(conn))
         tmp = _open_scratch(stack, conn)
         planner = _phase_one(conn, tmp, program, now, full=full, since=since)
         try:
