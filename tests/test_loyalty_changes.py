@@ -4,6 +4,7 @@ the notes name, consumes them, and never loses a change written while it runs.""
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from sqlalchemy import Engine, delete, func, select, text
 
 from connector._schema import orders
 from loyalty._schema import loyalty_changes
-from loyalty.reconcile import change_log_ready, reconcile
-from tests._loyalty import Mirror, balances, day
+from loyalty._scope import CHANGE_TRIGGERS
+from loyalty.reconcile import change_log_ready, preview, reconcile
+from tests._loyalty import Mirror, balances, day, entry_count
 
 reconcile_module = importlib.import_module("loyalty.reconcile")
 
@@ -93,7 +95,7 @@ def test_without_the_triggers_every_run_compares_the_whole_mirror(engine: Engine
     p = m.program(day(2))
     reconcile(engine, p, day(2))
     with engine.begin() as conn:
-        for name in reconcile_module.CHANGE_TRIGGERS:
+        for name in CHANGE_TRIGGERS:
             table = "orders" if "_orders_" in name else "customers"
             on = f" ON {table}" if conn.dialect.name == "postgresql" else ""
             conn.execute(text(f"DROP TRIGGER {name}{on}"))
@@ -104,3 +106,34 @@ def test_without_the_triggers_every_run_compares_the_whole_mirror(engine: Engine
     assert balances(engine, m.store_id) == {}
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(loyalty_changes)).scalar() == 0
+
+
+def test_preview_says_what_reconcile_would_do_and_writes_nothing(engine: Engine) -> None:
+    m = Mirror(engine)
+    m.customer(5, "c@x.com", day(0))
+    m.order(1, created=day(1), customer=5, total="10.00")
+    m.order(2, created=day(2), customer=5, total="20.00")
+    m.order(3, created=day(3), email="g@x.com", total="50.00")
+    p = m.program(day(4))
+    first = preview(engine, p, day(4))
+    assert entry_count(engine, m.store_id) == 0
+    assert notes(engine, m.store_id) != {}  # a preview consumes no change note
+    assert (first.mode, first.entries, first.identities_touched) == ("full", 5, 2)
+    assert first.points_added == 100 + 20 + 40 + 200 + 100
+    assert (first.points_taken_back, first.outstanding_before) == (0, 0)
+    assert first.outstanding_after == 460
+    assert first.liability_after == Decimal("4.60")
+    done = reconcile(engine, p, day(4))
+    assert (done.appended, done.points_by_kind) == (first.entries, first.points_by_kind)
+    # New settings, previewed: the cashback halves, the second-purchase reward goes.
+    m.change_order(3, status="cancelled")
+    stricter = m.program(day(5), cashback_percent=1, second_purchase_points=0)
+    ahead = preview(engine, stricter, day(5))
+    assert ahead.mode == "full"
+    assert ahead.points_added == 0
+    assert ahead.points_taken_back == 10 + 20 + 200 + 100
+    assert (ahead.outstanding_before, ahead.outstanding_after) == (460, 130)
+    assert (ahead.liability_before, ahead.liability_after) == (Decimal("4.60"), Decimal("1.30"))
+    assert ahead.as_dict()["liability_after"] == "1.30"
+    assert entry_count(engine, m.store_id) == done.appended
+    assert reconcile(engine, stricter, day(5)).points_by_kind == ahead.points_by_kind
