@@ -4,8 +4,8 @@ the non-derived keys (``Facts``), the orders of a set of identities."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Select,
+    String,
     select,
     type_coerce,
 )
@@ -58,16 +59,22 @@ FACT_COLUMNS = (
 )
 
 
-def order_rows(store_id: int) -> Select[Any]:
-    """Orders with their identity and the rule inputs; money as raw units of 10⁻⁴."""
+def order_rows(store_id: int, *, driver_instants: bool = False) -> Select[Any]:
+    """Orders with their identity and the rule inputs; money as raw units of 10⁻⁴.
+    ``driver_instants``: the three instants as the driver gives them, for ``facts_stream``
+    (no type processing per value: a full run reads a million orders)."""
     base = order_identities(store_id)
+
+    def instant(col: Any) -> Any:
+        return type_coerce(col, String).label(col.name) if driver_instants else col
+
     return base.add_columns(
         orders.c.customer_id,
         orders.c.billing_email,
         orders.c.status,
-        orders.c.created_at,
-        orders.c.completed_at,
-        orders.c.paid_at,
+        instant(orders.c.created_at),
+        instant(orders.c.completed_at),
+        instant(orders.c.paid_at),
         type_coerce(orders.c.total, BigInteger).label("total"),
         type_coerce(orders.c.refunded_total, BigInteger).label("refunded_total"),
         type_coerce(orders.c.shipping_total, BigInteger).label("shipping_total"),
@@ -91,6 +98,34 @@ def facts_of(row: Any) -> OrderFacts:
         tax=row.total_tax,
         deleted=bool(row.deleted),
     )
+
+
+def _instant(value: Any) -> datetime | None:
+    """An instant as the driver gives it (SQLite: text; PostgreSQL: naive) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+def _never(order_id: int) -> datetime:
+    raise ValueError(f"order {order_id} has no creation time")  # NOT NULL in the schema
+
+
+def facts_stream(rows: Iterable[Any]) -> Iterator[tuple[str, OrderFacts]]:
+    """(identity, facts) of ``order_rows(..., driver_instants=True)`` rows, converted in one
+    tight loop (positional: the columns' order is ``order_rows``'s)."""
+    instant = _instant
+    for (
+        order_id, identity, customer_id, email, status, created, completed, paid, total,
+        refunded, shipping, tax, deleted,
+    ) in rows:  # fmt: skip
+        yield identity, OrderFacts(
+            order_id, customer_id, email, status, instant(created) or _never(order_id),
+            instant(completed),
+            instant(paid), total, refunded, shipping, tax, bool(deleted),
+        )  # fmt: skip
 
 
 def fact_tuple(identity: str, o: OrderFacts) -> tuple[Any, ...]:

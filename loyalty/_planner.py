@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -44,6 +46,7 @@ from loyalty._facts import (
     Facts,
     fact_tuple,
     facts_of,
+    facts_stream,
     order_rows,
     orders_of,
 )
@@ -81,6 +84,7 @@ from loyalty.rules import (
     Holding,
     KeyState,
     NewEntry,
+    OrderFacts,
     Outcome,
     family,
     key_subject,
@@ -141,10 +145,20 @@ def identity_outcomes(
 ) -> Iterator[Outcome]:
     """Outcomes of the identities whose (identity-sorted) order rows stream by, then of the
     wanted identities (or, for a full run, every account and owner) without orders."""
+    return outcomes_of(facts, ((r.identity, facts_of(r)) for r in rows), now, wanted)
+
+
+def outcomes_of(
+    facts: Facts,
+    pairs: Iterable[tuple[str, OrderFacts]],
+    now: datetime,
+    wanted: set[str] | None,
+) -> Iterator[Outcome]:
+    """``identity_outcomes`` over (identity, order facts) pairs, identity-sorted."""
     rate = CashbackRate.of(facts.program.cashback_percent, facts.program.point_value)
     seen: set[str] = set()
-    for identity, group in groupby(rows, key=lambda r: r.identity):
-        group_facts = [facts_of(r) for r in group]
+    for identity, group in groupby(pairs, key=itemgetter(0)):
+        group_facts = [pair[1] for pair in group]
         if wanted is not None and identity not in wanted:
             continue
         seen.add(identity)
@@ -420,8 +434,8 @@ class Planner:
             ).first()
             is None
         )
-        query = order_rows(self.program.store_id)
-        current = query.subquery("cur")
+        current = order_rows(self.program.store_id).subquery("cur")
+        query = order_rows(self.program.store_id, driver_instants=True)
         with self.stats.step("facts snapshot"):
             self.work.execute(
                 insert(tmp.facts).from_select(
@@ -445,7 +459,7 @@ class Planner:
                 bulk_insert(self.work, tmp.desired, DESIRED_COLUMNS, batch)
             batch.clear()
 
-        outcomes = identity_outcomes(self.facts, rows, self.now, None)
+        outcomes = outcomes_of(self.facts, facts_stream(rows), self.now, None)
         planned = (
             first_entries(outcomes, self.stats, self.chain, self.now, self.work.dialect.name)
             if self.fresh
@@ -490,17 +504,25 @@ class Planner:
                 reader, self.facts, None if noted is None else noted["c"]
             )
         scope |= touched
-        scope |= {
-            r[0]
-            for r in reader.execute(
-                select(loyalty_ledger.c.identity)
-                .where(
-                    loyalty_ledger.c.store_id == program.store_id,
-                    loyalty_ledger.c.id > (state.last_entry_id or 0),
-                )
-                .distinct()
+        with self.stats.step("new entries"):
+            # Entries appended since (a grant, a redemption): a range of ids. SQLite is told
+            # not to use an index on the store (``+store_id``), which would read them all.
+            store = (
+                literal_column("+store_id")
+                if reader.dialect.name == "sqlite"
+                else loyalty_ledger.c.store_id
             )
-        }
+            scope |= {
+                r[0]
+                for r in reader.execute(
+                    select(loyalty_ledger.c.identity)
+                    .where(
+                        loyalty_ledger.c.id > (state.last_entry_id or 0),
+                        store == program.store_id,
+                    )
+                    .distinct()
+                )
+            }
         if state.reconciled_at is not None:
             with self.stats.step("expiry window"):
                 scope |= expiry_window_identities(reader, program, state.reconciled_at, self.now)

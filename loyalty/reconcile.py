@@ -173,9 +173,10 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
                 ),
             )
         )
-    last_id = work.execute(
-        select(func.max(loyalty_ledger.c.id)).where(loyalty_ledger.c.store_id == store_id)
-    ).scalar()
+    # The highest id of the whole ledger (one index probe; with the store as a condition,
+    # SQLite reads all the store's entries): under the store's lock, every later entry of
+    # the store gets a higher id.
+    last_id = work.execute(select(func.max(loyalty_ledger.c.id))).scalar()
     work.execute(
         update(loyalty_programs)
         .where(loyalty_programs.c.store_id == store_id)
