@@ -18,7 +18,7 @@ database. Then, ``--runs`` times each, on a fresh copy of the template:
 Every row needs the first run; each prints its median (min–max) beside its target, and the
 CPU seconds of this process (all of SQLite's work; PostgreSQL's server CPU is not in it) —
 on a shared machine the CPU time is the steadier figure. ``--steps`` prints each run's steps.
-PostgreSQL runs in scratch databases ``bazgasht_bench_<random>`` on ``--pg`` (default
+PostgreSQL runs in scratch databases ``<--db-prefix><random>`` on ``--pg`` (default
 postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards.
 """
 
@@ -200,11 +200,15 @@ def sqlite_backend(workdir: Path, template: Path) -> Backend:
     return Backend("sqlite", make, drop)
 
 
+#: Scratch PostgreSQL databases are named with this and a random suffix (``--db-prefix``).
+DB_PREFIX = ["bazgasht_bench_"]
+
+
 def pg_backend(server: str, template: str) -> Backend:
     admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
 
     def make() -> str:
-        name = f"bazgasht_bench_{uuid.uuid4().hex[:10]}"
+        name = f"{DB_PREFIX[0]}{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         return server.rsplit("/", 1)[0] + f"/{name}"
@@ -298,7 +302,13 @@ def main() -> None:
             "BAZGASHT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
         ),
     )
+    parser.add_argument(
+        "--db-prefix",
+        default="bazgasht_bench_",
+        help="name prefix of the scratch PostgreSQL databases (e.g. with your name)",
+    )
     args = parser.parse_args()
+    DB_PREFIX[0] = args.db_prefix
     rows = {name for name, _, _ in ROWS} if args.row == "all" else {"full", args.row}
     table: list[tuple[str, dict[str, list[float]]]] = []
     with tempfile.TemporaryDirectory(prefix="bazgasht-bench-") as tmp:
@@ -319,7 +329,7 @@ def main() -> None:
             )
         if args.backend in ("postgresql", "both"):
             admin = create_engine(normalize_url(args.pg), isolation_level="AUTOCOMMIT")
-            name = f"bazgasht_bench_{uuid.uuid4().hex[:10]}"
+            name = f"{DB_PREFIX[0]}{uuid.uuid4().hex[:10]}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
