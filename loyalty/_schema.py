@@ -16,8 +16,9 @@
 * ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
   and what the last reconciliation saw (for the incremental runs).
 * ``loyalty_order_facts`` / ``loyalty_account_facts`` — the rule inputs as the last
-  reconciliation saw them; comparing them with the mirror tells the next run exactly which
-  identities changed. Bookkeeping, rebuilt by a full reconciliation; not part of the ledger.
+  reconciliation saw them: whose an order or an e-mail was before it changed, and, when the
+  change log's triggers are missing, what the next run compares the mirror with.
+  Bookkeeping, rebuilt by a full reconciliation; not part of the ledger.
 * ``loyalty_changes`` — the mirror's change log: triggers on ``orders`` and ``customers``
   (migration 0008) note every row whose rule inputs were inserted, changed or deleted, with a
   stamp that grows at each change. A reconciliation reads the notes of its store, recomputes
