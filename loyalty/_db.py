@@ -59,6 +59,15 @@ def _pg_instant(value: Any) -> Any:
     return value.replace(tzinfo=None)
 
 
+def stored_instant(canonical: str, dialect: str) -> Any:
+    """An instant formatted by ``loyalty.chain.canonical_instant``
+    (``2026-01-01T00:00:00.000000+00:00``) as ``bulk_insert(stored=True)`` takes it: SQLite's
+    text, or for PostgreSQL's COPY the same text without its offset (always UTC)."""
+    if dialect == "postgresql":
+        return canonical[:26]
+    return f"{canonical[:10]} {canonical[11:26]}"
+
+
 def _bool(value: Any) -> Any:
     return None if value is None else int(bool(value))
 
@@ -91,11 +100,17 @@ def _converted(
 
 
 def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    stored: bool = False,
 ) -> int:
-    """Insert ``rows`` (tuples in ``columns`` order, Python values); returns the count."""
+    """Insert ``rows`` (tuples in ``columns`` order, Python values); returns the count.
+    ``stored``: the values are already as the database stores them (``stored_instant``)."""
     dialect = conn.dialect.name
-    values = _converted(rows, _converters(table, columns, dialect))
+    values = rows if stored else _converted(rows, _converters(table, columns, dialect))
     names = ", ".join(f'"{c}"' for c in columns)
     count = 0
     if dialect == "postgresql":
@@ -214,4 +229,5 @@ __all__ = [
     "scratch_table",
     "split_parts",
     "split_sum",
+    "stored_instant",
 ]

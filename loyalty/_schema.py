@@ -16,8 +16,14 @@
 * ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
   and what the last reconciliation saw (for the incremental runs).
 * ``loyalty_order_facts`` / ``loyalty_account_facts`` — the rule inputs as the last
-  reconciliation saw them; comparing them with the mirror tells the next run exactly which
-  identities changed. Bookkeeping, rebuilt by a full reconciliation; not part of the ledger.
+  reconciliation saw them: whose an order or an e-mail was before it changed, and, when the
+  change log's triggers are missing, what the next run compares the mirror with.
+  Bookkeeping, rebuilt by a full reconciliation; not part of the ledger.
+* ``loyalty_changes`` — the mirror's change log: triggers on ``orders`` and ``customers``
+  (migration 0008) note every row whose rule inputs were inserted, changed or deleted, with a
+  stamp that grows at each change. A reconciliation reads the notes of its store, recomputes
+  only what they touch, and deletes the notes it saw (stamp unchanged) when it commits: its
+  cost follows the change, not the store. No foreign key (a note may outlive its row).
 """
 
 from __future__ import annotations
@@ -157,6 +163,15 @@ loyalty_account_facts = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+loyalty_changes = Table(
+    "loyalty_changes",
+    metadata,
+    Column("store_id", Integer, primary_key=True, autoincrement=False),
+    Column("subject", String(1), primary_key=True),  # 'o' an order, 'c' a customer account
+    Column("wc_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("stamp", BigInteger, nullable=False),  # 1, then + 1 at each further change
+)
+
 LOYALTY_TABLES = (
     loyalty_programs,
     loyalty_ledger,
@@ -164,11 +179,13 @@ LOYALTY_TABLES = (
     loyalty_redemptions,
     loyalty_order_facts,
     loyalty_account_facts,
+    loyalty_changes,
 )
 
 __all__ = [
     "LOYALTY_TABLES",
     "loyalty_account_facts",
+    "loyalty_changes",
     "loyalty_ledger",
     "loyalty_ledger_heads",
     "loyalty_order_facts",

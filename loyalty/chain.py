@@ -37,6 +37,11 @@ def _instant(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
+def canonical_instant(value: datetime) -> str:
+    """An instant as the chain hashes it (``_instant``; public for bulk writers)."""
+    return _instant(value)
+
+
 def entry_hash(
     previous: str,
     store_id: int,
@@ -134,6 +139,29 @@ class Chain:
             _instant(effective_at),
             self._written[1],
         )
+        return self.length, self.head
+
+    def link_formatted(
+        self,
+        key: str,
+        seq: int,
+        identity: str,
+        points: int,
+        kind: str,
+        reason: str,
+        order_id: int | None,
+        effective_at: str,
+        created_at: datetime,
+    ) -> tuple[int, str]:
+        """``link`` for bulk appends: no redemption or coupon, ``effective_at`` already
+        formatted by ``canonical_instant`` (the caller formats each instant once)."""
+        if self._written is None or self._written[0] is not created_at:
+            self._written = (created_at, _instant(created_at))
+        self.length += 1
+        self.head = _digest(
+            self.head, self.store_id, self.length, key, seq, identity, points, kind, reason,
+            order_id, None, None, effective_at, self._written[1],
+        )  # fmt: skip
         return self.length, self.head
 
     @property

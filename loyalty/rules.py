@@ -395,9 +395,19 @@ def simulate_expiry(
     inactive_at = (
         add_months(times[-1], inactivity_months) if (inactivity_months and times) else None
     )
+    expiries_of = [add_months(e, expiry_months) if expiry_months else None for e, _, _ in lot_list]
+    if not debit_list and inactivity_months is None:
+        # Nothing spent, no inactivity rule (most customers): each lot expires whole, or not.
+        expired_whole: dict[str, tuple[int, datetime]] = {}
+        kept: list[Lot] = []
+        for (earned, key, points), expires in zip(lot_list, expiries_of, strict=True):
+            if expires is not None and expires <= now:
+                expired_whole[key] = (points, expires)
+            else:
+                kept.append(Lot(key=key, remaining=points, earned_at=earned, expires_at=expires))
+        return expired_whole, kept, inactive_at
     # Events: (time, order, payload). Order: lots come in, then debits, then expiries.
     events: list[tuple[datetime, int, str, int]] = []
-    expiries_of = [add_months(e, expiry_months) if expiry_months else None for e, _, _ in lot_list]
     for i, (earned, _key, _points) in enumerate(lot_list):
         events.append((earned, 0, "lot", i))
         expires = expiries_of[i]
@@ -411,7 +421,7 @@ def simulate_expiry(
             deadline = add_months(current, inactivity_months)
             if deadline <= now and (following is None or following > deadline):
                 events.append((deadline, 3, "inactive", 0))
-    events.sort(key=lambda e: (e[0], e[1], e[3]))
+    events.sort()  # by (time, order, index): the payload name follows from the order
 
     remaining = [0] * len(lot_list)
     open_lots: list[int] = []  # indexes into lot_list, oldest first

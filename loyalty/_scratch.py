@@ -1,0 +1,201 @@
+"""Scratch tables of a reconciliation and the SQL helpers around them.
+
+Connection-private temporary tables hold a run's work (desired keys, what the ledger holds,
+the differing keys, the scope, the planned entries, the facts and change notes it saw);
+nothing in them outlives the run. Also: key families as index ranges, planner statistics,
+and SQLite's page cache while a run works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    not_,
+    or_,
+    select,
+    text,
+)
+
+from connector import UTCDateTime
+from loyalty._db import scratch_table
+from loyalty._schema import (
+    loyalty_account_facts,
+    loyalty_ledger,
+    loyalty_order_facts,
+)
+from loyalty.rules import (
+    MANUAL,
+    REDEEM,
+)
+
+# --------------------------------------------------------------------------- key ranges
+
+
+def family_range(col: Any, fam: str) -> Any:
+    """``key`` in a family, as an index range (``'manual:' <= key < 'manual;'``)."""
+    return and_(col >= f"{fam}:", col < f"{fam};")
+
+
+def derived(col: Any) -> Any:
+    return and_(not_(family_range(col, MANUAL)), not_(family_range(col, REDEEM)))
+
+
+def non_derived(col: Any) -> Any:
+    return or_(family_range(col, MANUAL), family_range(col, REDEEM))
+
+
+# --------------------------------------------------------------------------- scratch tables
+
+
+def scratch_columns() -> dict[str, list[Any]]:
+    return {
+        "bz_desired": [
+            Column("key", String(600), primary_key=True),
+            Column("identity", String(400), nullable=False),
+            Column("points", BigInteger, nullable=False),
+            Column("effective_at", UTCDateTime, nullable=False),
+            Column("order_id", BigInteger),
+            Column("reason", Text, nullable=False),
+        ],
+        "bz_held": [
+            Column("key", String(600), nullable=False),
+            Column("identity", String(400), nullable=False),
+            Column("points", BigInteger, nullable=False),
+            Column("last_seq", Integer, nullable=False),
+            Column("effective_at", UTCDateTime),
+            Column("order_id", BigInteger),
+            Index("ix_bz_held_key", "key"),
+        ],
+        "bz_flagged": [Column("key", String(600), primary_key=True)],
+        "bz_keys": [Column("key", String(600), primary_key=True)],
+        "bz_scope": [Column("identity", String(400), primary_key=True)],
+        "bz_changes": [
+            Column("subject", String(1), primary_key=True),
+            Column("wc_id", BigInteger, primary_key=True),
+            Column("stamp", BigInteger, nullable=False),
+        ],
+        "bz_entries": [
+            Column("key", String(600), nullable=False),
+            Column("seq", Integer, nullable=False),
+            Column("identity", String(400), nullable=False),
+            Column("points", BigInteger, nullable=False),
+            Column("kind", String(20), nullable=False),
+            Column("reason", Text, nullable=False),
+            Column("effective_at", UTCDateTime, nullable=False),
+            Column("order_id", BigInteger),
+            # The key (on SQLite the rowid): the entries are read back in chain order for free.
+            Column("chain_seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+            Column("chain_hash", String(64), nullable=False),
+        ],
+        "bz_facts": [
+            Column("order_id", BigInteger, primary_key=True),
+            Column("identity", String(400), nullable=False),
+            Column("status", String(20), nullable=False),
+            Column("deleted", Boolean, nullable=False),
+            Column("created_at", UTCDateTime, nullable=False),
+            Column("completed_at", UTCDateTime),
+            Column("paid_at", UTCDateTime),
+            Column("total", BigInteger, nullable=False),
+            Column("refunded_total", BigInteger, nullable=False),
+            Column("shipping_total", BigInteger, nullable=False),
+            Column("total_tax", BigInteger, nullable=False),
+        ],
+    }
+
+
+@dataclass
+class Scratch:
+    desired: Table
+    held: Table
+    flagged: Table
+    keys: Table
+    scope: Table
+    entries: Table
+    facts: Table
+    changes: Table
+
+
+def open_scratch(stack: ExitStack, conn: Connection) -> Scratch:
+    tables = {
+        name: stack.enter_context(scratch_table(conn, name, *cols))
+        for name, cols in scratch_columns().items()
+    }
+    return Scratch(
+        desired=tables["bz_desired"],
+        held=tables["bz_held"],
+        flagged=tables["bz_flagged"],
+        keys=tables["bz_keys"],
+        scope=tables["bz_scope"],
+        entries=tables["bz_entries"],
+        facts=tables["bz_facts"],
+        changes=tables["bz_changes"],
+    )
+
+
+# --------------------------------------------------------------------------- the difference
+
+
+#: The ledger keys that are derived (not a redemption's, not a manual grant's), in raw SQL.
+DERIVED_SQL = (
+    "NOT (l.key >= 'manual:' AND l.key < 'manual;') "
+    "AND NOT (l.key >= 'redeem:' AND l.key < 'redeem;')"
+)
+
+# The scoped queries below are written with CROSS JOIN, the small scratch table first: SQLite
+# then loops over the scratch rows and probes the ledger's indexes (its planner, without
+# statistics on scratch tables, would otherwise scan the store's whole ledger). PostgreSQL
+# plans CROSS JOIN … WHERE like an inner join.
+
+
+#: SQLite page cache of a reconciliation, KiB (the default is 2 MiB): the indexes a big
+#: store's first run appends to stay in memory instead of being re-read page by page.
+SQLITE_CACHE_KIB = 262_144
+
+
+@contextmanager
+def working_memory(conn: Connection) -> Iterator[None]:
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """After a big append, let the planner know (autovacuum would, minutes later; the next
+    incremental run would meanwhile plan scans of the whole ledger). SQLite needs no help:
+    its scoped queries are written to probe the indexes."""
+    if conn.dialect.name == "postgresql":
+        for table in (loyalty_ledger, loyalty_order_facts, loyalty_account_facts):
+            conn.execute(text(f"ANALYZE {table.name}"))
+        conn.commit()
+
+
+def analyze(conn: Connection, *tables: Table) -> None:
+    """PostgreSQL plans with statistics, and scratch tables have none until analyzed (the
+    planner would guess them big and scan the whole ledger)."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.execute(text(f"ANALYZE {table.name}"))
+
+
+def column_values(conn: Connection, table: Table, name: str) -> list[Any]:
+    """A scratch table's column as a Python list (to bind as a PostgreSQL array)."""
+    return [r[0] for r in conn.execute(select(table.c[name]))]
