@@ -7,6 +7,7 @@ from alembic import context
 import app._schema  # noqa: F401  # registers the application's tables too
 import loyalty._schema  # noqa: F401  # registers the loyalty tables on the same metadata
 from connector._schema import metadata
+from loyalty.analytics import _schema as _analytics_tables  # noqa: F401  # and these
 from loyalty.campaigns import _schema as _campaign_tables  # noqa: F401  # registers them too
 
 connection = context.config.attributes.get("connection")

@@ -27,10 +27,10 @@ past 2⁶³ units, on SQLite too, at the cost of one more column to add up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,8 @@ from connector import ConfigError
 from connector._models import CORE_ORDER_STATUSES
 from connector._schema import UTCDateTime, customers, orders, stores
 from loyalty._db import joined, split_parts
+from loyalty.analytics._schema import analytics_orders
+from loyalty.analytics.facts import NEVER_AFTER, NEVER_BEFORE, refresh_facts, statuses_key
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
 
@@ -76,9 +78,6 @@ ACTIVATION_DAYS = 60
 _TEMP_NAME = "bz_counted_orders"
 
 Range = tuple[datetime, datetime]
-#: Stand-ins for "no previous / next order" (far outside any real order's time).
-NEVER_BEFORE = datetime(1000, 1, 1, tzinfo=UTC)
-NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 # --- small dialect-specific SQL pieces -----------------------------------------------------
@@ -265,15 +264,61 @@ def counted_orders(
     as_of: datetime,
     statuses: Sequence[str] = DEFAULT_STATUSES,
 ) -> Iterator[CountedOrders]:
-    """Fill the temporary table of the store's counted orders; drop it afterwards."""
+    """The store's counted orders before ``as_of``, ready to be asked.
+
+    With the default statuses they are the store's rows of ``analytics_orders``, brought up
+    to date first (``facts.refresh_facts``: nothing to do, the identities the change log
+    names, or a full build); with other statuses a temporary table filled the same way and
+    dropped afterwards.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    ident_type = String(400, collation="C") if postgres else String(400)
+    temp: Table | None = None
+    if statuses_key(statuses) == statuses_key(DEFAULT_STATUSES):
+        refresh_facts(conn, store_id, statuses)
+        facts = analytics_orders
+
+        def source(name: str) -> FromClause:
+            return (
+                select(
+                    facts.c.ident, facts.c.x, facts.c.rev_hi, facts.c.rev_lo,
+                    facts.c.prev_x, facts.c.next_x,
+                )
+                # Not an index bound for SQLite: each query's own (earlier) bound is.
+                .where(facts.c.store_id == store_id, full_scan(facts.c.x) < as_of)
+                .subquery(name)
+            )  # fmt: skip
+    else:
+        temp = _fill_temp(conn, store_id, as_of=as_of, statuses=statuses)
+        table = temp
+
+        def source(name: str) -> FromClause:
+            return table.alias(name)
+
+    if postgres:
+        # Many range scans: no JIT (its compile time exceeds these queries' run time on row
+        # estimates it cannot get right), and memory for the per-customer sorts.
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL jit = off"))
+    counted = CountedOrders(conn, store_id, source, as_of, ident_type=ident_type, temp=temp)
+    try:
+        yield counted
+    except BaseException:
+        conn.rollback()  # PostgreSQL: a failed statement poisons the transaction
+        counted.drop()  # SQLite ran the CREATEs outside it
+        raise
+    counted.drop()
+
+
+def _fill_temp(
+    conn: Connection, store_id: int, *, as_of: datetime, statuses: Sequence[str]
+) -> Table:
+    """A temporary table of the counted orders of non-default ``statuses`` before ``as_of``."""
     table = _temp_table(conn.dialect.name)
     table.drop(conn, checkfirst=True)
     table.create(conn)
     if conn.dialect.name == "postgresql":
-        # One big sort, then many range scans: enough memory for the sort, and no JIT (its
-        # compile time exceeds these queries' run time on row estimates it cannot get right).
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
-        conn.execute(text("SET LOCAL jit = off"))
     base = (
         order_identities(store_id)
         .add_columns(
@@ -288,9 +333,6 @@ def counted_orders(
         )
         .subquery("base")
     )
-    # Two orders of one identity created in the same second: either may come first, every
-    # count below comes out the same (both rows share x; only prev/next differ), so the
-    # sort needs no tie-breaker (a tenth of the fill's time on SQLite).
     window: dict[str, Any] = {
         "partition_by": binary_collation(base.c.identity),
         "order_by": base.c.x,
@@ -305,7 +347,6 @@ def counted_orders(
         func.lead(base.c.x, 1, literal(NEVER_AFTER, UTCDateTime)).over(**window),
     )
     if conn.dialect.name == "postgresql":
-        # Heap in time order: the period scans' heap fetches read neighbouring pages.
         fill = fill.order_by(base.c.x)
     conn.execute(
         insert(table).from_select(["ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"], fill)
@@ -314,14 +355,7 @@ def counted_orders(
         index.create(conn)
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {_TEMP_NAME}"))  # autovacuum never analyzes temp tables
-    counted = CountedOrders(conn, store_id, table, as_of)
-    try:
-        yield counted
-    except BaseException:
-        conn.rollback()  # PostgreSQL: a failed statement poisons the transaction
-        counted.drop()  # SQLite ran the CREATEs outside it
-        raise
-    counted.drop()
+    return table
 
 
 def _temp_table(dialect: str) -> Table:
@@ -364,12 +398,30 @@ def _temp_indexes(table: Table) -> list[Index]:
 class CountedOrders:
     """Aggregates over the counted orders of one store, one connection, one *as of*."""
 
-    def __init__(self, conn: Connection, store_id: int, table: Table, as_of: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        store_id: int,
+        source: Callable[[str], FromClause],
+        as_of: datetime,
+        *,
+        ident_type: Any = None,
+        temp: Table | None = None,
+    ) -> None:
         self.conn = conn
         self.store_id = store_id
-        self.table = table
         self.as_of = as_of
+        #: The type of ``ident`` for derived tables (byte-wise collation on PostgreSQL).
+        self.ident_type = ident_type if ident_type is not None else String(400)
+        self._source = source
+        #: The counted orders (``ident, x, rev_hi, rev_lo, prev_x, next_x``).
+        self.table = source("counted")
+        self._temp = temp
         self._derived: dict[str, Table] = {}
+
+    def rows(self, name: str) -> FromClause:
+        """The counted orders once more, under another name (for self-joins)."""
+        return self._source(name)
 
     def derived(self, name: str, columns: Sequence[Column[Any]], query: Select[Any]) -> Table:
         """A temporary table filled once from ``query`` (e.g. RFM scores), dropped with this."""
@@ -385,9 +437,11 @@ class CountedOrders:
         return table
 
     def drop(self) -> None:
-        for table in [*self._derived.values(), self.table]:
+        temps = [*self._derived.values(), *([self._temp] if self._temp is not None else [])]
+        for table in temps:
             table.drop(self.conn, checkfirst=True)
         self._derived.clear()
+        self._temp = None
 
     def first_order_at(self) -> datetime | None:
         """When the store's first counted order was created."""
@@ -459,7 +513,7 @@ class CountedOrders:
                 ("lo_b", UTCDateTime()),
             ],
         )
-        earlier = t.alias("earlier")
+        earlier = self.rows("earlier")
         # Only when the period is longer than the active window can the last order before b
         # fall inside the period; then S membership needs an earlier order in [a − D, a).
         active_at_start = or_(
@@ -549,6 +603,8 @@ __all__ = [
     "ACTIVATION_DAYS",
     "ACTIVE_DAYS",
     "DEFAULT_STATUSES",
+    "NEVER_AFTER",
+    "NEVER_BEFORE",
     "Activity",
     "CountedOrders",
     "StoreInfo",

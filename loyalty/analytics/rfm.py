@@ -138,9 +138,8 @@ def scored(counted: CountedOrders) -> Table:
 
     Computed once per analysis into a temporary table (summary and export both read it).
     """
-    t = counted.table
     columns = [
-        Column("ident", t.c.ident.type, nullable=False),
+        Column("ident", counted.ident_type, nullable=False),
         Column("last_x", UTCDateTime, nullable=False),
         Column("f", Integer, nullable=False),
         Column("m_hi", BigInteger, nullable=False),
