@@ -203,3 +203,25 @@ def test_unrelated_writes_log_nothing(engine: Engine) -> None:
         conn.execute(update(orders).values(billing_first_name="X", modified_at=AS_OF))
         conn.execute(update(customers).values(first_name="Y", phone="+2"))
         assert conn.execute(select(analytics_changes.c.id)).first() is None
+
+
+@pytest.mark.parametrize("active_days", [1, 30, 365])
+def test_active_at_from_step_to_step_equals_counting_each_instant(
+    engine: Engine, active_days: int
+) -> None:
+    """*Active at* is counted for the first instant and derived for each next one from the
+    orders in between; it must equal counting every instant on its own."""
+    import random
+
+    from loyalty.analytics.queries import counted_orders
+
+    shop = generated_shop(engine, buyers=80)
+    rng = random.Random(active_days)
+    start = utc("2023-01-01T00:00:00")
+    instants = [start + timedelta(seconds=rng.randint(0, 800 * 86_400)) for _ in range(25)]
+    instants += [utc("2024-03-01T00:00:00"), utc("2024-04-01T00:00:00"), instants[3]]
+    with engine.connect() as conn, counted_orders(conn, shop.id, as_of=AS_OF) as counted:
+        stepped = counted.active_at(instants, active_days)
+        direct = counted._active_directly(instants, timedelta(days=active_days))
+    assert stepped == direct
+    assert max(stepped) > 0

@@ -392,6 +392,8 @@ def _temp_indexes(table: Table) -> list[Index]:
         ),
         # Per-customer questions (RFM, activation, churn's look-back) read this one only.
         Index(f"ix_{_TEMP_NAME}_ident", table.c.ident, table.c.x, table.c.rev_hi, table.c.rev_lo),
+        # *Active at* counts orders whose next order falls between two instants.
+        Index(f"ix_{_TEMP_NAME}_next", table.c.next_x, table.c.x),
     ]
 
 
@@ -477,23 +479,84 @@ class CountedOrders:
         return [found.get(i, Activity(0, 0, 0, 0, 0)) for i in range(len(ranges))]
 
     def active_at(self, instants: Sequence[datetime], active_days: int) -> list[int]:
-        """Identities with a counted order in ``[t − active_days, t)``, for each ``t``."""
+        """Identities with a counted order in ``[t − active_days, t)``, for each ``t``.
+
+        An identity is active at ``t`` when its last order before ``t`` — the row with
+        ``x < t <= next_x`` — is on or after ``t − D``. Counting that for every ``t`` would
+        read a whole window (a year) of orders per instant; instead the instants are
+        sorted, the first one (and any more than ``D`` after the one before it) is counted
+        so, and each next one from the one before, reading only the orders between them:
+
+            A(tⱼ) = A(tⱼ₋₁) + #{x ∈ [tⱼ₋₁, tⱼ), next_x ≥ tⱼ}                 (new witnesses)
+                            − #{x ∈ [tⱼ₋₁ − D, tⱼ − D), next_x ≥ tⱼ₋₁}       (fell out of D)
+                            − #{next_x ∈ [tⱼ₋₁, tⱼ), x ∈ [tⱼ − D, tⱼ₋₁)}     (ordered again)
+
+        (the last term reads ``ix_analytics_orders_next``).
+        """
         if not instants:
             return []
-        t = self.table
         days = timedelta(days=active_days)
+        ordered = sorted(set(instants))
+        bases = [0] + [j for j in range(1, len(ordered)) if ordered[j] - ordered[j - 1] > days]
+        steps = [j for j in range(1, len(ordered)) if j not in set(bases)]
+        found = dict(
+            zip(bases, self._active_directly([ordered[j] for j in bases], days), strict=True)
+        )
+        if steps:
+            t = self.table
+            grid = rows_table(
+                "s",
+                [
+                    (j, ordered[j - 1], ordered[j], ordered[j - 1] - days, ordered[j] - days)
+                    for j in steps
+                ],
+                [
+                    ("idx", Integer()),
+                    ("a", UTCDateTime()),
+                    ("b", UTCDateTime()),
+                    ("lo_a", UTCDateTime()),
+                    ("lo_b", UTCDateTime()),
+                ],
+            )
+            entered = self._count_by(
+                grid, and_(t.c.x >= grid.c.a, t.c.x < grid.c.b, t.c.next_x >= grid.c.b)
+            )
+            fell_out = self._count_by(
+                grid, and_(t.c.x >= grid.c.lo_a, t.c.x < grid.c.lo_b, t.c.next_x >= grid.c.a)
+            )
+            again = self._count_by(
+                grid,
+                and_(
+                    t.c.next_x >= grid.c.a,
+                    t.c.next_x < grid.c.b,
+                    t.c.x >= grid.c.lo_b,
+                    t.c.x < grid.c.a,
+                ),
+            )
+            for j in range(1, len(ordered)):
+                if j not in found:
+                    found[j] = (
+                        found[j - 1] + entered.get(j, 0) - fell_out.get(j, 0) - again.get(j, 0)
+                    )
+        at = {moment: found[j] for j, moment in enumerate(ordered)}
+        return [at[moment] for moment in instants]
+
+    def _count_by(self, grid: FromClause, condition: ColumnElement[bool]) -> dict[int, int]:
+        rows = self.conn.execute(
+            select(grid.c.idx, func.count())
+            .select_from(grid.join(self.table, condition))
+            .group_by(grid.c.idx)
+        ).all()
+        return {int(idx): int(n) for idx, n in rows}
+
+    def _active_directly(self, instants: Sequence[datetime], days: timedelta) -> list[int]:
+        t = self.table
         p = rows_table(
             "p",
             [(i, at, at - days) for i, at in enumerate(instants)],
             [("idx", Integer()), ("at", UTCDateTime()), ("lo", UTCDateTime())],
         )
-        last_before = t.c.next_x >= p.c.at
-        rows = self.conn.execute(
-            select(p.c.idx, func.count())
-            .select_from(p.join(t, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, last_before)))
-            .group_by(p.c.idx)
-        ).all()
-        found = {int(idx): int(n) for idx, n in rows}
+        found = self._count_by(p, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, t.c.next_x >= p.c.at))
         return [found.get(i, 0) for i in range(len(instants))]
 
     def churned(self, ranges: Sequence[Range], active_days: int) -> list[int]:
@@ -549,37 +612,58 @@ class CountedOrders:
 
         Eligible: a customer account (role ``customer``, not deleted) created in the range
         and at least ``days`` before *as of*; activated: it has a counted order in
-        ``[created, created + days)``.
+        ``[created, created + days)``. Both counts add up over disjoint pieces, so the
+        ranges are cut into the pieces between their bounds and each account is looked at
+        once, in one pass over the accounts (a piece found by a binary ``CASE`` on
+        ``created_at``).
         """
         if not ranges:
             return []
+        bounds = sorted({moment for span in ranges for moment in span})
         t = self.table
-        p = _ranges(ranges)
         account_identity = literal("customer:") + cast(customers.c.wc_id, String)
         ordered = exists().where(
             t.c.ident == account_identity,
             t.c.x >= customers.c.created_at,
             t.c.x < plus_days(customers.c.created_at, days),
         )
-        rows = self.conn.execute(
-            select(p.c.idx, func.count(), func.sum(case((ordered, 1), else_=0)))
-            .select_from(
-                p.join(
-                    customers,
-                    and_(
-                        customers.c.store_id == self.store_id,
-                        customers.c.created_at >= p.c.a,
-                        customers.c.created_at < p.c.b,
-                        customers.c.created_at <= self.as_of - timedelta(days=days),
-                        customers.c.role == "customer",
-                        customers.c.deleted_at.is_(None),
-                    ),
-                )
+        piece = _bucket(customers.c.created_at, bounds, 0, len(bounds) - 2).label("piece")
+        accounts = (
+            select(piece, case((ordered, 1), else_=0).label("activated"))
+            .where(
+                customers.c.store_id == self.store_id,
+                customers.c.created_at >= bounds[0],
+                customers.c.created_at < bounds[-1],
+                customers.c.created_at <= self.as_of - timedelta(days=days),
+                customers.c.role == "customer",
+                customers.c.deleted_at.is_(None),
             )
-            .group_by(p.c.idx)
+            .subquery("accounts")
+        )
+        rows = self.conn.execute(
+            select(accounts.c.piece, func.count(), func.sum(accounts.c.activated)).group_by(
+                accounts.c.piece
+            )
         ).all()
-        found = {int(idx): (int(n), int(k or 0)) for idx, n, k in rows}
-        return [found.get(i, (0, 0)) for i in range(len(ranges))]
+        pieces = {int(idx): (int(n), int(k or 0)) for idx, n, k in rows}
+        result = []
+        for a, b in ranges:
+            first, last = bounds.index(a), bounds.index(b)
+            found = [pieces.get(i, (0, 0)) for i in range(first, last)]
+            result.append((sum(n for n, _ in found), sum(k for _, k in found)))
+        return result
+
+
+def _bucket(column: ColumnElement[Any], bounds: Sequence[datetime], lo: int, hi: int) -> Any:
+    """The index ``i`` of the piece ``[bounds[i], bounds[i + 1])`` holding ``column``, for
+    pieces ``lo … hi``, by a binary search of nested ``CASE``s (log₂ comparisons a row)."""
+    if lo >= hi:
+        return literal(lo, Integer)
+    mid = (lo + hi + 1) // 2
+    return case(
+        (column < bounds[mid], _bucket(column, bounds, lo, mid - 1)),
+        else_=_bucket(column, bounds, mid, hi),
+    )
 
 
 def _ranges(ranges: Sequence[Range]) -> FromClause:

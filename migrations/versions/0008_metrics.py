@@ -1,7 +1,7 @@
 """The analytics' counted orders, kept between runs, and the change log that keeps them exact.
 
 * ``analytics_orders``: one row per counted order of a store (identity, creation time,
-  revenue split in two, the identity's previous and next counted order), with two covering
+  revenue split in two, the identity's previous and next counted order), with three covering
   indexes; ``ident`` compares byte-wise (``COLLATE "C"``) on PostgreSQL.
 * ``analytics_changes``: written by triggers on ``orders`` (any change to a column the
   identity, the counting or the revenue depends on) and ``customers`` (e-mail, role,
@@ -129,6 +129,7 @@ def upgrade() -> None:
         "analytics_orders",
         ["store_id", "ident", "x", "rev_hi", "rev_lo"],
     )
+    op.create_index("ix_analytics_orders_next", "analytics_orders", ["store_id", "next_x", "x"])
     op.create_table(
         "analytics_changes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -161,6 +162,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS analytics_log_customer()")
     op.drop_index("ix_analytics_changes_store_id", table_name="analytics_changes")
     op.drop_table("analytics_changes")
+    op.drop_index("ix_analytics_orders_next", table_name="analytics_orders")
     op.drop_index("ix_analytics_orders_ident", table_name="analytics_orders")
     op.drop_index("ix_analytics_orders_x", table_name="analytics_orders")
     op.drop_table("analytics_orders")
