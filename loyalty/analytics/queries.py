@@ -1,10 +1,12 @@
 """The SQL side of the analytics: every count of SPEC §5 as a few aggregate queries.
 
-All analytics of one invocation share one connection and one temporary table of the store's
-*counted orders* (status counted, not deleted, created before *as of*), filled once by a
-single ``INSERT … SELECT`` with the identity of SPEC §4 (``order_identities``) and, per order,
-the creation times of the identity's previous and next counted orders (window functions
-``LAG``/``LEAD``; a far-away sentinel when there is none). With those
+All analytics of one invocation share one connection and the store's *counted orders*
+(status counted, not deleted, created before *as of*): the rows of ``analytics_orders``
+(``facts``: kept between runs, brought up to date from the triggers' change log), or for
+non-default statuses a temporary table filled once by a single ``INSERT … SELECT``. Each row
+has the identity of SPEC §4 (``order_identities``) and the creation times of the identity's
+previous and next counted orders (window functions ``LAG``/``LEAD``; a far-away sentinel
+when there is none). With those
 two columns every per-period count is a condition on one row, so a batch of periods costs one
 index range scan per period:
 

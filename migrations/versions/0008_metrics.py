@@ -9,6 +9,9 @@
   (``analytics_state``), so a first sync of a new store logs nothing.
 * ``analytics_state``: per store, the facts are built (and for which statuses).
 
+A later migration that rebuilds ``orders`` or ``customers`` (SQLite batch mode copies the
+table) must create these triggers again; without them the kept facts would go stale.
+
 Revision ID: 0008_metrics
 Revises: 0007
 Create Date: 2026-12-05 16:45:00
