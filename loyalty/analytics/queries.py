@@ -427,6 +427,10 @@ class CountedOrders:
         """The counted orders once more, under another name (for self-joins)."""
         return self._source(name)
 
+    def derived_table(self, name: str) -> Table | None:
+        """The temporary table ``derived(name, …)`` filled, if it did already."""
+        return self._derived.get(name)
+
     def derived(self, name: str, columns: Sequence[Column[Any]], query: Select[Any]) -> Table:
         """A temporary table filled once from ``query`` (e.g. RFM scores), dropped with this."""
         if name in self._derived:
