@@ -12,7 +12,7 @@ coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 
 from connector._check import StoreCheck, StoreFacts, check_store
 from connector._client import Page, StoreCredentials, WooClient
-from connector._db import create_db_engine, display_url, open_database, sqlite_path
+from connector._db import create_db_engine, display_url, lock_key, open_database, sqlite_path
 from connector._errors import (
     AuthError,
     BadRequestError,
@@ -121,6 +121,7 @@ __all__ = [
     "from_units",
     "get_coupon",
     "guests",
+    "lock_key",
     "mark_deleted",
     "metadata",
     "money_json",

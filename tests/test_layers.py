@@ -125,6 +125,7 @@ EXPORTS = {
         "from_units",
         "get_coupon",
         "guests",
+        "lock_key",
         "mark_deleted",
         "metadata",
         "money_json",

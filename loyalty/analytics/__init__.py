@@ -2,8 +2,9 @@
 
 Pure parts: ``periods`` (calendar math, Gregorian and Jalali), ``formulas`` (the metric
 formulas over counts), ``budget`` (the advice table), ``formatting``. The database part is
-``queries``: one temporary table of a store's counted orders per analysis, asked for every
-period at once. Entry points:
+``queries``: the store's counted orders (kept in ``analytics_orders`` and brought up to date
+by ``facts``; a temporary table for non-default statuses), asked for every period at once.
+Entry points:
 
 * ``compute_metrics(engine, store_id, MetricsRequest(as_of=now, ...)) -> MetricsReport``
 * ``open_analysis(engine, store_id, as_of=now)`` then ``metrics_report``, ``cohort_table``,

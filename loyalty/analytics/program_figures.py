@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, case, func, inspect, literal, select
 
@@ -62,8 +63,13 @@ def loyalty_figures(
     *,
     point_value: Decimal,
     window: Range,
+    window_customers: tuple[int, int] | None = None,
 ) -> LoyaltyFigures:
-    """The program's figures for the store of ``counted``, as of its *as of*."""
+    """The program's figures for the store of ``counted``, as of its *as of*.
+
+    ``window_customers``: the (customers, repeat customers) of ``window`` when the caller
+    has them — with no members, the non-members are exactly those, no need to count again.
+    """
     from loyalty.ledger import member_identities
 
     conn = counted.conn
@@ -101,24 +107,11 @@ def loyalty_figures(
     ).subquery("members")
     members = int(conn.execute(select(func.count()).select_from(member_query)).scalar_one())
 
-    t = counted.table
-    start, end = window
-    # One row per customer of the window: their first order in it, and whether another
-    # followed in the window.
-    customers = select(t.c.ident, case((t.c.next_x < end, 1), else_=0).label("again")).where(
-        t.c.x >= start, t.c.x < end, t.c.prev_x < start
-    )
-    flag: ColumnElement[int]
-    if members:
-        is_member = t.c.ident.in_(select(member_query.c.identity).scalar_subquery())
-        flag = case((is_member, literal(1)), else_=literal(0))
-    else:  # nobody has points yet: everyone is a non-member, no need to look them up
-        flag = literal(0)
-    flagged = customers.add_columns(flag.label("member")).subquery("flagged")
-    rows = conn.execute(
-        select(flagged.c.member, func.count(), func.sum(flagged.c.again)).group_by(flagged.c.member)
-    ).all()
-    split = {int(m): (int(c), int(r)) for m, c, r in rows}
+    split: dict[int, tuple[int, int]]
+    if not members and window_customers is not None:
+        split = {0: window_customers}
+    else:
+        split = _member_split(counted, member_query if members else None, window)
     member_customers, member_repeat = split.get(1, (0, 0))
     other_customers, other_repeat = split.get(0, (0, 0))
     return LoyaltyFigures(
@@ -137,14 +130,48 @@ def loyalty_figures(
     )
 
 
+def _member_split(
+    counted: CountedOrders, member_query: Any, window: Range
+) -> dict[int, tuple[int, int]]:
+    """member (1) / non-member (0) → (customers of ``window``, those who ordered again)."""
+    t = counted.table
+    start, end = window
+    # One row per customer of the window: their first order in it, and whether another
+    # followed in the window.
+    customers = select(t.c.ident, case((t.c.next_x < end, 1), else_=0).label("again")).where(
+        t.c.x >= start, t.c.x < end, t.c.prev_x < start
+    )
+    flag: ColumnElement[int]
+    if member_query is not None:
+        is_member = t.c.ident.in_(select(member_query.c.identity).scalar_subquery())
+        flag = case((is_member, literal(1)), else_=literal(0))
+    else:  # nobody has points yet: everyone is a non-member, no need to look them up
+        flag = literal(0)
+    flagged = customers.add_columns(flag.label("member")).subquery("flagged")
+    rows = counted.conn.execute(
+        select(flagged.c.member, func.count(), func.sum(flagged.c.again)).group_by(flagged.c.member)
+    ).all()
+    return {int(m): (int(c), int(r)) for m, c, r in rows}
+
+
 def figures_if_ledger(
-    counted: CountedOrders, *, point_value: Decimal, window: Range
+    counted: CountedOrders,
+    *,
+    point_value: Decimal,
+    window: Range,
+    window_customers: tuple[int, int] | None = None,
 ) -> LoyaltyFigures | None:
     """``loyalty_figures`` when the database has a ledger, else ``None``."""
     ledger = find_ledger(counted.conn)
     if ledger is None:
         return None
-    return loyalty_figures(counted, ledger, point_value=point_value, window=window)
+    return loyalty_figures(
+        counted,
+        ledger,
+        point_value=point_value,
+        window=window,
+        window_customers=window_customers,
+    )
 
 
 __all__ = ["LoyaltyFigures", "figures_if_ledger", "find_ledger", "loyalty_figures"]

@@ -1,10 +1,12 @@
 """The SQL side of the analytics: every count of SPEC §5 as a few aggregate queries.
 
-All analytics of one invocation share one connection and one temporary table of the store's
-*counted orders* (status counted, not deleted, created before *as of*), filled once by a
-single ``INSERT … SELECT`` with the identity of SPEC §4 (``order_identities``) and, per order,
-the creation times of the identity's previous and next counted orders (window functions
-``LAG``/``LEAD``; a far-away sentinel when there is none). With those
+All analytics of one invocation share one connection and the store's *counted orders*
+(status counted, not deleted, created before *as of*): the rows of ``analytics_orders``
+(``facts``: kept between runs, brought up to date from the triggers' change log), or for
+non-default statuses a temporary table filled once by a single ``INSERT … SELECT``. Each row
+has the identity of SPEC §4 (``order_identities``) and the creation times of the identity's
+previous and next counted orders (window functions ``LAG``/``LEAD``; a far-away sentinel
+when there is none). With those
 two columns every per-period count is a condition on one row, so a batch of periods costs one
 index range scan per period:
 
@@ -27,10 +29,10 @@ past 2⁶³ units, on SQLite too, at the cost of one more column to add up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +74,8 @@ from connector import (
     store_row,
 )
 from loyalty._db import joined, split_parts
+from loyalty.analytics._schema import analytics_orders
+from loyalty.analytics.facts import NEVER_AFTER, NEVER_BEFORE, refresh_facts, statuses_key
 from loyalty.analytics.periods import store_zone
 from loyalty.identity import order_identities
 
@@ -82,9 +86,6 @@ ACTIVATION_DAYS = 60
 _TEMP_NAME = "bz_counted_orders"
 
 Range = tuple[datetime, datetime]
-#: Stand-ins for "no previous / next order" (far outside any real order's time).
-NEVER_BEFORE = datetime(1000, 1, 1, tzinfo=UTC)
-NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 # --- small dialect-specific SQL pieces -----------------------------------------------------
@@ -256,15 +257,61 @@ def counted_orders(
     as_of: datetime,
     statuses: Sequence[str] = DEFAULT_STATUSES,
 ) -> Iterator[CountedOrders]:
-    """Fill the temporary table of the store's counted orders; drop it afterwards."""
+    """The store's counted orders before ``as_of``, ready to be asked.
+
+    With the default statuses they are the store's rows of ``analytics_orders``, brought up
+    to date first (``facts.refresh_facts``: nothing to do, the identities the change log
+    names, or a full build); with other statuses a temporary table filled the same way and
+    dropped afterwards.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    ident_type = String(400, collation="C") if postgres else String(400)
+    temp: Table | None = None
+    if statuses_key(statuses) == statuses_key(DEFAULT_STATUSES):
+        refresh_facts(conn, store_id, statuses)
+        facts = analytics_orders
+
+        def source(name: str) -> FromClause:
+            return (
+                select(
+                    facts.c.ident, facts.c.x, facts.c.rev_hi, facts.c.rev_lo,
+                    facts.c.prev_x, facts.c.next_x,
+                )
+                # Not an index bound for SQLite: each query's own (earlier) bound is.
+                .where(facts.c.store_id == store_id, full_scan(facts.c.x) < as_of)
+                .subquery(name)
+            )  # fmt: skip
+    else:
+        temp = _fill_temp(conn, store_id, as_of=as_of, statuses=statuses)
+        table = temp
+
+        def source(name: str) -> FromClause:
+            return table.alias(name)
+
+    if postgres:
+        # Many range scans: no JIT (its compile time exceeds these queries' run time on row
+        # estimates it cannot get right), and memory for the per-customer sorts.
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL jit = off"))
+    counted = CountedOrders(conn, store_id, source, as_of, ident_type=ident_type, temp=temp)
+    try:
+        yield counted
+    except BaseException:
+        conn.rollback()  # PostgreSQL: a failed statement poisons the transaction
+        counted.drop()  # SQLite ran the CREATEs outside it
+        raise
+    counted.drop()
+
+
+def _fill_temp(
+    conn: Connection, store_id: int, *, as_of: datetime, statuses: Sequence[str]
+) -> Table:
+    """A temporary table of the counted orders of non-default ``statuses`` before ``as_of``."""
     table = _temp_table(conn.dialect.name)
     table.drop(conn, checkfirst=True)
     table.create(conn)
     if conn.dialect.name == "postgresql":
-        # One big sort, then many range scans: enough memory for the sort, and no JIT (its
-        # compile time exceeds these queries' run time on row estimates it cannot get right).
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
-        conn.execute(text("SET LOCAL jit = off"))
     base = (
         order_identities(store_id)
         .add_columns(
@@ -279,9 +326,6 @@ def counted_orders(
         )
         .subquery("base")
     )
-    # Two orders of one identity created in the same second: either may come first, every
-    # count below comes out the same (both rows share x; only prev/next differ), so the
-    # sort needs no tie-breaker (a tenth of the fill's time on SQLite).
     window: dict[str, Any] = {
         "partition_by": binary_collation(base.c.identity),
         "order_by": base.c.x,
@@ -296,7 +340,6 @@ def counted_orders(
         func.lead(base.c.x, 1, literal(NEVER_AFTER, UTCDateTime)).over(**window),
     )
     if conn.dialect.name == "postgresql":
-        # Heap in time order: the period scans' heap fetches read neighbouring pages.
         fill = fill.order_by(base.c.x)
     conn.execute(
         insert(table).from_select(["ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"], fill)
@@ -305,14 +348,7 @@ def counted_orders(
         index.create(conn)
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {_TEMP_NAME}"))  # autovacuum never analyzes temp tables
-    counted = CountedOrders(conn, store_id, table, as_of)
-    try:
-        yield counted
-    except BaseException:
-        conn.rollback()  # PostgreSQL: a failed statement poisons the transaction
-        counted.drop()  # SQLite ran the CREATEs outside it
-        raise
-    counted.drop()
+    return table
 
 
 def _temp_table(dialect: str) -> Table:
@@ -349,18 +385,42 @@ def _temp_indexes(table: Table) -> list[Index]:
         ),
         # Per-customer questions (RFM, activation, churn's look-back) read this one only.
         Index(f"ix_{_TEMP_NAME}_ident", table.c.ident, table.c.x, table.c.rev_hi, table.c.rev_lo),
+        # *Active at* counts orders whose next order falls between two instants.
+        Index(f"ix_{_TEMP_NAME}_next", table.c.next_x, table.c.x),
     ]
 
 
 class CountedOrders:
     """Aggregates over the counted orders of one store, one connection, one *as of*."""
 
-    def __init__(self, conn: Connection, store_id: int, table: Table, as_of: datetime) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        store_id: int,
+        source: Callable[[str], FromClause],
+        as_of: datetime,
+        *,
+        ident_type: Any = None,
+        temp: Table | None = None,
+    ) -> None:
         self.conn = conn
         self.store_id = store_id
-        self.table = table
         self.as_of = as_of
+        #: The type of ``ident`` for derived tables (byte-wise collation on PostgreSQL).
+        self.ident_type = ident_type if ident_type is not None else String(400)
+        self._source = source
+        #: The counted orders (``ident, x, rev_hi, rev_lo, prev_x, next_x``).
+        self.table = source("counted")
+        self._temp = temp
         self._derived: dict[str, Table] = {}
+
+    def rows(self, name: str) -> FromClause:
+        """The counted orders once more, under another name (for self-joins)."""
+        return self._source(name)
+
+    def derived_table(self, name: str) -> Table | None:
+        """The temporary table ``derived(name, …)`` filled, if it did already."""
+        return self._derived.get(name)
 
     def derived(self, name: str, columns: Sequence[Column[Any]], query: Select[Any]) -> Table:
         """A temporary table filled once from ``query`` (e.g. RFM scores), dropped with this."""
@@ -376,9 +436,11 @@ class CountedOrders:
         return table
 
     def drop(self) -> None:
-        for table in [*self._derived.values(), self.table]:
+        temps = [*self._derived.values(), *([self._temp] if self._temp is not None else [])]
+        for table in temps:
             table.drop(self.conn, checkfirst=True)
         self._derived.clear()
+        self._temp = None
 
     def first_order_at(self) -> datetime | None:
         """When the store's first counted order was created."""
@@ -414,23 +476,84 @@ class CountedOrders:
         return [found.get(i, Activity(0, 0, 0, 0, 0)) for i in range(len(ranges))]
 
     def active_at(self, instants: Sequence[datetime], active_days: int) -> list[int]:
-        """Identities with a counted order in ``[t − active_days, t)``, for each ``t``."""
+        """Identities with a counted order in ``[t − active_days, t)``, for each ``t``.
+
+        An identity is active at ``t`` when its last order before ``t`` — the row with
+        ``x < t <= next_x`` — is on or after ``t − D``. Counting that for every ``t`` would
+        read a whole window (a year) of orders per instant; instead the instants are
+        sorted, the first one (and any more than ``D`` after the one before it) is counted
+        so, and each next one from the one before, reading only the orders between them:
+
+            A(tⱼ) = A(tⱼ₋₁) + #{x ∈ [tⱼ₋₁, tⱼ), next_x ≥ tⱼ}                 (new witnesses)
+                            − #{x ∈ [tⱼ₋₁ − D, tⱼ − D), next_x ≥ tⱼ₋₁}       (fell out of D)
+                            − #{next_x ∈ [tⱼ₋₁, tⱼ), x ∈ [tⱼ − D, tⱼ₋₁)}     (ordered again)
+
+        (the last term reads ``ix_analytics_orders_next``).
+        """
         if not instants:
             return []
-        t = self.table
         days = timedelta(days=active_days)
+        ordered = sorted(set(instants))
+        bases = [0] + [j for j in range(1, len(ordered)) if ordered[j] - ordered[j - 1] > days]
+        steps = [j for j in range(1, len(ordered)) if j not in set(bases)]
+        found = dict(
+            zip(bases, self._active_directly([ordered[j] for j in bases], days), strict=True)
+        )
+        if steps:
+            t = self.table
+            grid = rows_table(
+                "s",
+                [
+                    (j, ordered[j - 1], ordered[j], ordered[j - 1] - days, ordered[j] - days)
+                    for j in steps
+                ],
+                [
+                    ("idx", Integer()),
+                    ("a", UTCDateTime()),
+                    ("b", UTCDateTime()),
+                    ("lo_a", UTCDateTime()),
+                    ("lo_b", UTCDateTime()),
+                ],
+            )
+            entered = self._count_by(
+                grid, and_(t.c.x >= grid.c.a, t.c.x < grid.c.b, t.c.next_x >= grid.c.b)
+            )
+            fell_out = self._count_by(
+                grid, and_(t.c.x >= grid.c.lo_a, t.c.x < grid.c.lo_b, t.c.next_x >= grid.c.a)
+            )
+            again = self._count_by(
+                grid,
+                and_(
+                    t.c.next_x >= grid.c.a,
+                    t.c.next_x < grid.c.b,
+                    t.c.x >= grid.c.lo_b,
+                    t.c.x < grid.c.a,
+                ),
+            )
+            for j in range(1, len(ordered)):
+                if j not in found:
+                    found[j] = (
+                        found[j - 1] + entered.get(j, 0) - fell_out.get(j, 0) - again.get(j, 0)
+                    )
+        at = {moment: found[j] for j, moment in enumerate(ordered)}
+        return [at[moment] for moment in instants]
+
+    def _count_by(self, grid: FromClause, condition: ColumnElement[bool]) -> dict[int, int]:
+        rows = self.conn.execute(
+            select(grid.c.idx, func.count())
+            .select_from(grid.join(self.table, condition))
+            .group_by(grid.c.idx)
+        ).all()
+        return {int(idx): int(n) for idx, n in rows}
+
+    def _active_directly(self, instants: Sequence[datetime], days: timedelta) -> list[int]:
+        t = self.table
         p = rows_table(
             "p",
             [(i, at, at - days) for i, at in enumerate(instants)],
             [("idx", Integer()), ("at", UTCDateTime()), ("lo", UTCDateTime())],
         )
-        last_before = t.c.next_x >= p.c.at
-        rows = self.conn.execute(
-            select(p.c.idx, func.count())
-            .select_from(p.join(t, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, last_before)))
-            .group_by(p.c.idx)
-        ).all()
-        found = {int(idx): int(n) for idx, n in rows}
+        found = self._count_by(p, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, t.c.next_x >= p.c.at))
         return [found.get(i, 0) for i in range(len(instants))]
 
     def churned(self, ranges: Sequence[Range], active_days: int) -> list[int]:
@@ -450,7 +573,7 @@ class CountedOrders:
                 ("lo_b", UTCDateTime()),
             ],
         )
-        earlier = t.alias("earlier")
+        earlier = self.rows("earlier")
         # Only when the period is longer than the active window can the last order before b
         # fall inside the period; then S membership needs an earlier order in [a − D, a).
         active_at_start = or_(
@@ -486,37 +609,58 @@ class CountedOrders:
 
         Eligible: a customer account (role ``customer``, not deleted) created in the range
         and at least ``days`` before *as of*; activated: it has a counted order in
-        ``[created, created + days)``.
+        ``[created, created + days)``. Both counts add up over disjoint pieces, so the
+        ranges are cut into the pieces between their bounds and each account is looked at
+        once, in one pass over the accounts (a piece found by a binary ``CASE`` on
+        ``created_at``).
         """
         if not ranges:
             return []
+        bounds = sorted({moment for span in ranges for moment in span})
         t = self.table
-        p = _ranges(ranges)
         account_identity = literal("customer:") + cast(customers.c.wc_id, String)
         ordered = exists().where(
             t.c.ident == account_identity,
             t.c.x >= customers.c.created_at,
             t.c.x < plus_days(customers.c.created_at, days),
         )
-        rows = self.conn.execute(
-            select(p.c.idx, func.count(), func.sum(case((ordered, 1), else_=0)))
-            .select_from(
-                p.join(
-                    customers,
-                    and_(
-                        customers.c.store_id == self.store_id,
-                        customers.c.created_at >= p.c.a,
-                        customers.c.created_at < p.c.b,
-                        customers.c.created_at <= self.as_of - timedelta(days=days),
-                        customers.c.role == "customer",
-                        customers.c.deleted_at.is_(None),
-                    ),
-                )
+        piece = _bucket(customers.c.created_at, bounds, 0, len(bounds) - 2).label("piece")
+        accounts = (
+            select(piece, case((ordered, 1), else_=0).label("activated"))
+            .where(
+                customers.c.store_id == self.store_id,
+                customers.c.created_at >= bounds[0],
+                customers.c.created_at < bounds[-1],
+                customers.c.created_at <= self.as_of - timedelta(days=days),
+                customers.c.role == "customer",
+                customers.c.deleted_at.is_(None),
             )
-            .group_by(p.c.idx)
+            .subquery("accounts")
+        )
+        rows = self.conn.execute(
+            select(accounts.c.piece, func.count(), func.sum(accounts.c.activated)).group_by(
+                accounts.c.piece
+            )
         ).all()
-        found = {int(idx): (int(n), int(k or 0)) for idx, n, k in rows}
-        return [found.get(i, (0, 0)) for i in range(len(ranges))]
+        pieces = {int(idx): (int(n), int(k or 0)) for idx, n, k in rows}
+        result = []
+        for a, b in ranges:
+            first, last = bounds.index(a), bounds.index(b)
+            found = [pieces.get(i, (0, 0)) for i in range(first, last)]
+            result.append((sum(n for n, _ in found), sum(k for _, k in found)))
+        return result
+
+
+def _bucket(column: ColumnElement[Any], bounds: Sequence[datetime], lo: int, hi: int) -> Any:
+    """The index ``i`` of the piece ``[bounds[i], bounds[i + 1])`` holding ``column``, for
+    pieces ``lo … hi``, by a binary search of nested ``CASE``s (log₂ comparisons a row)."""
+    if lo >= hi:
+        return literal(lo, Integer)
+    mid = (lo + hi + 1) // 2
+    return case(
+        (column < bounds[mid], _bucket(column, bounds, lo, mid - 1)),
+        else_=_bucket(column, bounds, mid, hi),
+    )
 
 
 def _ranges(ranges: Sequence[Range]) -> FromClause:
@@ -540,6 +684,8 @@ __all__ = [
     "ACTIVATION_DAYS",
     "ACTIVE_DAYS",
     "DEFAULT_STATUSES",
+    "NEVER_AFTER",
+    "NEVER_BEFORE",
     "Activity",
     "CountedOrders",
     "StoreInfo",

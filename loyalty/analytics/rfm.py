@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     func,
     literal,
     select,
@@ -138,23 +139,30 @@ def scored(counted: CountedOrders) -> Table:
 
     Computed once per analysis into a temporary table (summary and export both read it).
     """
-    t = counted.table
-    columns = [
-        Column("ident", t.c.ident.type, nullable=False),
-        Column("last_x", UTCDateTime, nullable=False),
-        Column("f", Integer, nullable=False),
-        Column("m_hi", BigInteger, nullable=False),
-        Column("m_lo", BigInteger, nullable=False),
-        Column("r_days", Integer, nullable=False),
-        Column("r_score", Integer, nullable=False),
-        Column("f_score", Integer, nullable=False),
-        Column("m_score", Integer, nullable=False),
-        Column("segment", String(40), nullable=False),
-    ]
-    return counted.derived("rfm", columns, _scoring(counted))
+    found = counted.derived_table("rfm")
+    if found is not None:
+        return found
+
+    def columns() -> list[Column[Any]]:
+        return [
+            Column("ident", counted.ident_type, nullable=False),
+            Column("last_x", UTCDateTime, nullable=False),
+            Column("f", Integer, nullable=False),
+            Column("m_hi", BigInteger, nullable=False),
+            Column("m_lo", BigInteger, nullable=False),
+            Column("r_days", Integer, nullable=False),
+            Column("r_score", Integer, nullable=False),
+            Column("f_score", Integer, nullable=False),
+            Column("m_score", Integer, nullable=False),
+            Column("segment", String(40), nullable=False),
+        ]
+
+    per = counted.derived("rfm_per", columns()[:6], _per_customer(counted))
+    return counted.derived("rfm", columns(), _scoring(counted, per))
 
 
-def _scoring(counted: CountedOrders) -> Select[Any]:
+def _per_customer(counted: CountedOrders) -> Select[Any]:
+    """``ident, last_x, f, m_hi, m_lo, r_days``: one row per customer."""
     t = counted.table
     as_of_seconds = int(counted.as_of.timestamp())
     m_hi, m_lo = normalized(func.sum(t.c.rev_hi), func.sum(t.c.rev_lo))
@@ -172,23 +180,50 @@ def _scoring(counted: CountedOrders) -> Select[Any]:
     r_days = ((literal(as_of_seconds) - epoch_seconds(per.c.last_x)) // SECONDS_PER_DAY).label(
         "r_days"
     )
-    days = select(*per.c, r_days).subquery("days")
-    n = func.count().over()
+    return select(*per.c, r_days)
 
-    def score(*order_by: ColumnElement[Any]) -> ColumnElement[int]:
-        rank = func.rank().over(order_by=order_by)
-        return literal(1, Integer) + (literal(5, Integer) * (rank - 1)) // n
 
-    scores = select(
-        *days.c,
-        score(days.c.r_days.desc()).label("r_score"),
-        score(days.c.f).label("f_score"),
-        score(days.c.m_hi, days.c.m_lo).label("m_score"),
-    ).subquery("scores")
+def _scoring(counted: CountedOrders, per: Table) -> Select[Any]:
+    """The scores, ``1 + ⌊5 (rank − 1) / n⌋`` with ``rank`` the SQL ``RANK()``.
+
+    ``rank − 1`` is the number of customers with a worse value. R (days) and F (orders)
+    take few distinct values, so that number comes from their histograms (a running sum
+    over a few hundred values, in a small keyed table) instead of sorting every customer;
+    M is ranked directly.
+    """
+    n = counted.conn.execute(select(func.count()).select_from(per)).scalar_one()
+
+    def score(worse: ColumnElement[Any]) -> ColumnElement[int]:
+        return literal(1, Integer) + (literal(5, Integer) * worse) // literal(max(n, 1), Integer)
+
+    def histogram_scores(value: Any, *, best_high: bool, name: str) -> Table:
+        hist = select(value.label("v"), func.count().label("k")).group_by(value).subquery()
+        order = hist.c.v if best_high else hist.c.v.desc()
+        # A running sum (PostgreSQL: numeric) made an integer again, for integer division.
+        worse = cast(func.sum(hist.c.k).over(order_by=order), BigInteger) - hist.c.k
+        columns = [
+            Column("v", Integer, primary_key=True, autoincrement=False),
+            Column("score", Integer, nullable=False),
+        ]
+        return counted.derived(name, columns, select(hist.c.v, score(worse)))
+
+    r = histogram_scores(per.c.r_days, best_high=False, name="rfm_r")
+    f = histogram_scores(per.c.f, best_high=True, name="rfm_f")
+    m_rank = func.rank().over(order_by=(per.c.m_hi, per.c.m_lo))
+    scores = (
+        select(
+            *per.c,
+            r.c.score.label("r_score"),
+            f.c.score.label("f_score"),
+            score(m_rank - 1).label("m_score"),
+        )
+        .select_from(per.join(r, r.c.v == per.c.r_days).join(f, f.c.v == per.c.f))
+        .subquery("scores")
+    )
     segment = case(
         *[
-            (and_(scores.c.r_score == r, scores.c.f_score == f), literal(name))
-            for (r, f), name in SEGMENT_GRID.items()
+            (and_(scores.c.r_score == r_, scores.c.f_score == f_), literal(name))
+            for (r_, f_), name in SEGMENT_GRID.items()
         ]
     )
     return select(*scores.c, segment.label("segment"))
