@@ -34,21 +34,42 @@ import functools
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from connector._errors import BadRequestError, IncompleteScan
 from connector._identity import StoreApi, record_identity, verify_identity
-from connector._listing import PER_PAGE, PageSource, Position, read_listing, usable_id
+from connector._listing import (
+    PER_PAGE,
+    PageSource,
+    Position,
+    read_ahead,
+    read_listing,
+    usable_id,
+)
 from connector._lock import store_lock
 from connector._models import Customer, Order, storable
 from connector._schema import (
@@ -95,13 +116,57 @@ class Stream:
     lookup_params: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    #: (bind name, the column type's bind processor or None), in the statement's order.
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+
+@functools.lru_cache(maxsize=256)  # per engine's dialect: a few entries in a run
+def _compiled(dialect: Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compiled | None:
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
+    processors = getattr(compiled, "_bind_processors", None)
+    names = compiled.positiontup if compiled.positional else list(compiled.binds)
+    if processors is None or names is None or set(names) != set(keys):
+        return None  # not the shape expected: let SQLAlchemy run it
+    return _Compiled(
+        compiled.string, compiled.positional, tuple((n, processors.get(n)) for n in names)
+    )
+
+
+def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Run ``stmt`` (built once, see below) for every row with the driver's executemany.
+
+    The statement is compiled once per dialect and set of columns; each row's values go
+    through the columns' own bind processors (``Money`` → units, instants → the stored form)
+    straight into a tuple. SQLAlchemy's own executemany does the same with a dozen calls per
+    row around it; a multi-row ``VALUES`` built per page, as before, was compiled afresh for
+    every page — once most of the sync's CPU (docs/sync.md, "Speed")."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    plan = _compiled(conn.dialect, stmt, keys)
+    if plan is None:
+        conn.execute(stmt, rows)
+        return
+    binds = plan.binds
+    params: list[Any]
+    if plan.positional:
+        params = [tuple(row[n] if p is None else p(row[n]) for n, p in binds) for row in rows]
+    else:
+        params = [{n: row[n] if p is None else p(row[n]) for n, p in binds} for row in rows]
+    conn.exec_driver_sql(plan.sql, params)
+
+
+@functools.cache
+def _insert_statement(table: Table) -> Any:
+    return insert(table)
+
+
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany of a statement that does not depend on the rows: SQLAlchemy compiles
-    it once per process (its statement cache) and the driver runs it per row (SQLite) or in
-    pipelined/batched form (psycopg). A multi-row ``VALUES`` built per page was compiled
-    afresh every time — most of the sync's CPU."""
-    if rows:
-        conn.execute(insert(table), rows)
+    _executemany(conn, _insert_statement(table), rows)
 
 
 @functools.cache
@@ -125,7 +190,17 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: li
     """
     if rows:
         stmt = _upsert_statement(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
-        conn.execute(stmt, rows)
+        _executemany(conn, stmt, rows)
+
+
+@functools.cache
+def _delete_children(child: Table) -> Any:
+    """The rows of ``child`` that belong to the orders ``ids``: one statement, compiled once
+    (an expanding bind parameter, not 100 literals coerced per page)."""
+    return delete(child).where(
+        child.c.store_id == bindparam("store_id"),
+        child.c.order_id.in_(bindparam("ids", expanding=True)),
+    )
 
 
 def _seen(scan: str | None) -> dict[str, str]:
@@ -165,7 +240,7 @@ def write_orders(conn: Connection, store_id: int, batch: Sequence[Any], scan: st
     ]
     _upsert(conn, orders, rows, ["store_id", "wc_id"])
     for child in (order_line_items, order_coupons):
-        conn.execute(delete(child).where(child.c.store_id == store_id, child.c.order_id.in_(ids)))
+        conn.execute(_delete_children(child), {"store_id": store_id, "ids": ids})
     items = {
         (o.id, li.id): {
             "store_id": store_id,
@@ -216,7 +291,7 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
         }
         for email, o in latest.items()
     ]
-    conn.execute(_guests_statement(conn.dialect.name), rows)
+    _executemany(conn, _guests_statement(conn.dialect.name), rows)
 
 
 @functools.cache
@@ -400,6 +475,11 @@ def _gmt_param(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
+class _Cancelled(Exception):
+    """Another stream of the run failed: this one stops at its next page (what it
+    committed stays, with its checkpoint)."""
+
+
 def _note(known: str | None, anomaly: str | None) -> str | None:
     """Anomalies of one scan, each named once."""
     if anomaly is None or (known is not None and anomaly in known):
@@ -433,6 +513,63 @@ class SyncEngine:
         self.run_id = run_id
         self.supports_modified_after = supports_modified_after
         self._order_customer_ids: set[int] = set()
+        # One writer at a time (the streams run in threads of their own); a failed stream
+        # stops the others at their next page, and the customers' refresh waits for orders.
+        self._write_lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._orders_done = threading.Event()
+        self._orders_done.set()  # cleared while run_all runs the orders beside the customers
+
+    def run_all(self, streams: Sequence[Stream], into: list[StreamResult]) -> None:
+        """Run the streams, appending their results to ``into`` in the streams' order: at the
+        same time (``concurrency`` > 1: the client's ``Pacer`` keeps the requests of all of
+        them within it) or one after the other. The first failure, in the streams' order, is
+        raised after the others have stopped; a failed first stream (the orders) stops the
+        others at their next page. The results of the streams that completed are in ``into``
+        all the same."""
+        if self.concurrency == 1 or len(streams) < 2:
+            for stream in streams:
+                into.append(self.run(stream))
+            return
+        if ORDERS in streams:
+            self._orders_done.clear()
+        outcome: dict[int, StreamResult | BaseException] = {}
+
+        def work(index: int, stream: Stream) -> None:
+            try:
+                outcome[index] = self.run(stream)
+            except BaseException as exc:
+                outcome[index] = exc
+                if index == 0:
+                    self._cancel.set()  # before the orders count as done (below)
+            finally:
+                if stream is ORDERS:
+                    self._orders_done.set()
+
+        helpers = [
+            threading.Thread(target=work, args=(i, s), name=f"bazgasht-{s.resource}")
+            for i, s in enumerate(streams)
+            if i > 0
+        ]
+        for helper in helpers:
+            helper.start()
+        try:
+            work(0, streams[0])
+        finally:
+            for helper in helpers:
+                while helper.is_alive():
+                    try:
+                        helper.join()
+                    except BaseException:  # Ctrl-C: stop the others at their next page
+                        self._cancel.set()
+                        raise
+        # As one after the other would: the results up to the first failure, then that one.
+        for index in range(len(streams)):
+            found = outcome[index]
+            if isinstance(found, StreamResult):
+                into.append(found)
+                continue
+            raise found  # (only a failed first stream cancels the others)
 
     # ---- planning
 
@@ -520,7 +657,7 @@ class SyncEngine:
         started_at = plan.started_at
         incomplete = plan.incomplete
         max_known_id = self._max_id(stream) if plan.mode == "new" else None
-        batches = read_listing(
+        listing = read_listing(
             self.client,
             stream.path,
             self._params(stream, plan),
@@ -528,8 +665,17 @@ class SyncEngine:
             descending=plan.mode == "new",
             concurrency=self.concurrency,
         )
+        # The pages after the one being written keep coming (but not past the known accounts
+        # of a "new" listing, which usually ends on its first page).
+        batches = (
+            read_ahead(listing, self.concurrency)
+            if self.concurrency > 1 and plan.mode != "new"
+            else listing
+        )
         with closing(batches):
             for batch in batches:
+                if self._cancel.is_set():
+                    raise _Cancelled
                 if started_at is None:
                     # The store's clock when it answered the first page: the next cursor never
                     # passes it, so whatever changes from now on is read by the next run.
@@ -567,6 +713,9 @@ class SyncEngine:
                     break
         started_at = started_at or self.now()
         if stream is CUSTOMERS and plan.mode == "new":
+            self._orders_done.wait()
+            if self._cancel.is_set():
+                raise _Cancelled
             self._refresh_customers(stream, result)
         if plan.mode == "full":
             if incomplete is None:
@@ -600,7 +749,7 @@ class SyncEngine:
                 bad.append((raw, _describe(exc)))
             except Exception as exc:  # a validator tripped over an odd value: still the record's
                 bad.append((raw, f"{type(exc).__name__}: {exc}"))
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
                 # Take the write lock now, and let the savepoints below nest in a transaction
                 # (pysqlite would otherwise begin one only at the first INSERT).
@@ -736,7 +885,7 @@ class SyncEngine:
 
     def _finish(self, stream: Stream, started_at: datetime) -> None:
         now = self.now()
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             values = {"modified_after": started_at - CURSOR_OVERLAP, "updated_at": now}
             if (
                 conn.execute(
@@ -829,7 +978,7 @@ class SyncEngine:
             )
 
     def _drop_checkpoint(self, stream: Stream) -> None:
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 delete(sync_checkpoints).where(
                     sync_checkpoints.c.store_id == self.store_id,
@@ -1057,8 +1206,8 @@ def sync_store(
         requests_before = getattr(client, "requests_made", 0)
         error: BaseException | None = None
         try:
-            for stream in STREAMS:
-                result.streams.append(runner.run(stream))
+            with _paced(client, concurrency):
+                runner.run_all(STREAMS, into=result.streams)
             unproven = [f"{s.resource}: {s.incomplete}" for s in result.streams if s.incomplete]
             if unproven:
                 raise IncompleteScan(
@@ -1074,6 +1223,12 @@ def sync_store(
             result.requests = getattr(client, "requests_made", 0) - requests_before
             _record_run(engine, run_id, result, error, now())
         return result
+
+
+def _paced(client: StoreApi, concurrency: int) -> AbstractContextManager[object]:
+    """The client's pacing (``WooClient.paced``) for the run, if it has any."""
+    paced = getattr(client, "paced", None)
+    return paced(concurrency) if paced is not None else nullcontext()
 
 
 def _record_run(
