@@ -114,3 +114,28 @@ def test_pacer_never_lets_more_requests_in_flight_than_its_limit() -> None:
     for thread in threads:
         thread.join()
     assert most == 3 and pacer.in_flight == 0
+
+
+def test_the_fast_sqlite_instant_writes_what_sqlalchemy_would() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import create_engine
+
+    from connector._schema import orders
+    from connector._sync import _sqlite_instant, _stored_as_iso_text
+
+    dialect = create_engine("sqlite://").dialect
+    column_type = orders.c.created_at.type
+    assert _stored_as_iso_text(column_type, dialect)
+    generic = column_type.dialect_impl(dialect).bind_processor(dialect)
+    assert generic is not None
+    tehran = timezone(timedelta(hours=3, minutes=30))
+    for value in [
+        None,
+        datetime(2000, 1, 1, tzinfo=UTC),
+        datetime(2024, 12, 6, 15, 5, 57, 1, tzinfo=UTC),
+        datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=tehran),
+    ]:
+        assert _sqlite_instant(value) == generic(value)
+    with pytest.raises(ValueError, match="naive"):
+        _sqlite_instant(datetime(2024, 1, 1))
