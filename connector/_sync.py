@@ -37,7 +37,7 @@ import logging
 import operator
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -127,18 +127,20 @@ class _Compiled:
     #: (index in ``names``, the column type's bind processor) where there is one.
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
 
-    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+    def values(self, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
+        """Each row's driver values, in the order of ``names``."""
         take = operator.itemgetter(*self.names)
         single = len(self.names) == 1
-        out: list[Any] = []
         for row in rows:
             values = [take(row)] if single else list(take(row))
             for index, process in self.convert:
                 values[index] = process(values[index])
-            out.append(
-                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
-            )
-        return out
+            yield values
+
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        if self.positional:
+            return [tuple(values) for values in self.values(rows)]
+        return [dict(zip(self.names, values, strict=True)) for values in self.values(rows)]
 
 
 @functools.lru_cache(maxsize=256)  # per engine's dialect: a few entries in a run
@@ -181,7 +183,12 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+def _executemany(
+    conn: Connection,
+    stmt: Any,
+    rows: list[dict[str, Any]],
+    copy: tuple[Table, str] | None = None,
+) -> None:
     """Run ``stmt`` (built once, see below) for every row with the driver's executemany.
 
     The statement is compiled once per dialect and set of columns; each row's values go
@@ -194,8 +201,39 @@ def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> Non
     plan = _compiled(conn.dialect, stmt, tuple(rows[0]))
     if plan is None:
         conn.execute(stmt, rows)
-        return
-    conn.exec_driver_sql(plan.sql, plan.params(rows))
+    elif copy is not None and conn.dialect.driver == "psycopg":
+        _copy_in(conn, plan, *copy, rows)
+    else:
+        conn.exec_driver_sql(plan.sql, plan.params(rows))
+
+
+def _copy_in(
+    conn: Connection, plan: _Compiled, table: Table, conflict: str, rows: list[dict[str, Any]]
+) -> None:
+    """PostgreSQL: ``COPY`` the rows into a session-private staging table shaped like
+    ``table``, then move them with one ``INSERT … SELECT … {conflict}`` (the same
+    ``ON CONFLICT`` clause as the statement it replaces). One round trip per table and page
+    instead of one statement per row; the staging table is emptied by the move itself (and,
+    should anything fail, by the rollback of the page's savepoint)."""
+    stage = f'"bazgasht_stage_{table.name}"'
+    columns = ", ".join(f'"{name}"' for name in plan.names)
+    driver: Any = conn.connection.dbapi_connection  # a psycopg (3) connection
+    with driver.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE "{table.name}")')
+        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for values in plan.values(rows):
+                copy.write_row(values)
+    conn.exec_driver_sql(
+        f"WITH moved AS (DELETE FROM {stage} RETURNING {columns}) "
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM moved {conflict}'
+    )
+
+
+def _on_conflict(keys: Sequence[str], columns: Sequence[str], where: str = "") -> str:
+    """The ``ON CONFLICT (keys) DO UPDATE SET`` clause of an upsert of ``columns``."""
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
+    keyed = ", ".join(f'"{k}"' for k in keys)
+    return f"ON CONFLICT ({keyed}) DO UPDATE SET {updates}{where}"
 
 
 @functools.cache
@@ -204,7 +242,7 @@ def _insert_statement(table: Table) -> Any:
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    _executemany(conn, _insert_statement(table), rows)
+    _executemany(conn, _insert_statement(table), rows, copy=(table, ""))
 
 
 @functools.cache
@@ -228,7 +266,7 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: li
     """
     if rows:
         stmt = _upsert_statement(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
-        _executemany(conn, stmt, rows)
+        _executemany(conn, stmt, rows, copy=(table, _on_conflict(keys, list(rows[0]))))
 
 
 @functools.cache
@@ -329,7 +367,13 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
         }
         for email, o in latest.items()
     ]
-    _executemany(conn, _guests_statement(conn.dialect.name), rows)
+    newer = (
+        " WHERE EXCLUDED.latest_order_created_at > guests.latest_order_created_at"
+        " OR (EXCLUDED.latest_order_created_at = guests.latest_order_created_at"
+        " AND EXCLUDED.latest_order_id >= guests.latest_order_id)"
+    )
+    conflict = _on_conflict(["store_id", "email"], list(rows[0]), newer)
+    _executemany(conn, _guests_statement(conn.dialect.name), rows, copy=(guests, conflict))
 
 
 @functools.cache
@@ -1112,6 +1156,9 @@ def _record_fault(exc: BaseException) -> bool:
         return isinstance(sqlstate, str) and sqlstate[:2] in ("22", "23", "54")
     if isinstance(exc, StatementError):
         return True  # a value our column types could not convert (raised before sending)
+    sqlstate = getattr(exc, "sqlstate", None)  # the driver's own error (a COPY, in _copy_in)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in ("22", "23", "54")
     return isinstance(exc, ValueError | OverflowError | UnicodeError)
 
 
