@@ -18,6 +18,7 @@ translation of everything that can go wrong into the exceptions of ``connector._
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import http.client
 import json as jsonlib
@@ -29,7 +30,7 @@ import secrets
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -40,6 +41,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import urllib3.exceptions
+from pydantic_core import from_json
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from woocommerce.oauth import OAuth
@@ -169,6 +171,20 @@ def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
         reference = _http_date(headers.get("Date")) or now
         return max(0.0, (when - reference).total_seconds())
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def decode_json(body: bytes) -> Any:
+    """JSON as ``json.loads`` reads it, about twice as fast on a page of orders.
+
+    pydantic-core's parser (jiter) decodes first: it keeps integers of any size exact, as
+    ``json.loads`` does (orjson turns those beyond 64 bits into floats, which would change a
+    quarantined payload and an id's validation). What it refuses — a lone surrogate escape,
+    a byte order mark — ``json.loads`` decides, so the accepted bodies are exactly the same.
+    """
+    try:
+        return from_json(body)
+    except ValueError:
+        return jsonlib.loads(body)
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -366,7 +382,7 @@ def _interpret_response(ctx: _Context, status: int, headers: Mapping[str, str], 
     if 200 <= status < 300:
         if _is_json_type(content_type) and body.strip():
             try:
-                return jsonlib.loads(body)
+                return decode_json(body)
             except (ValueError, RecursionError):
                 pass  # raised below, outside the handler: no JSONDecodeError (and body) chained
         raise InvalidResponseError(
@@ -541,6 +557,70 @@ def _guard_transport_logs() -> None:
             logger.addFilter(_RedactQueryFilter())
 
 
+class Pacer:
+    """How many requests a client may have in flight at once, adapted to how the store copes
+    (AIMD, as TCP does with its window): at most ``ceiling``; halved when the store says it
+    is overloaded (429, 503, a timeout or a dropped connection) or when an answer takes more
+    than twice as long as the quickest one seen for its path (plus ``slack``, so that a small
+    store's 5 ms answers taking 12 ms is not news); grown back by one per window of answers
+    that came at the usual speed. A decrease happens at most once per ``cooldown`` (a burst of
+    429s from one overload halves once). Thread-safe; ``now`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        ceiling: int,
+        *,
+        slack: float = 0.25,
+        cooldown: float = 1.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ceiling = max(1, ceiling)
+        self.limit = float(self.ceiling)
+        self._slack = slack
+        self._cooldown = cooldown
+        self._now = now
+        self._in_flight = 0
+        self._quickest: dict[str, float] = {}
+        self._decreased_at = -math.inf
+        self._cond = threading.Condition()
+
+    @property
+    def in_flight(self) -> int:
+        with self._cond:
+            return self._in_flight
+
+    def acquire(self) -> float:
+        """Wait for a slot; returns the start time to hand to ``release``."""
+        with self._cond:
+            while self._in_flight >= int(self.limit):
+                self._cond.wait()
+            self._in_flight += 1
+        return self._now()
+
+    def release(self, key: str, started: float, *, overloaded: bool = False) -> None:
+        """A request ended: ``overloaded`` if the store said so (or did not answer)."""
+        elapsed = self._now() - started
+        with self._cond:
+            self._in_flight -= 1
+            quickest = self._quickest.get(key)
+            slow = quickest is not None and elapsed > 2 * quickest + self._slack
+            if quickest is None or elapsed < quickest:
+                self._quickest[key] = elapsed
+            if overloaded or slow:
+                if self._now() - self._decreased_at >= self._cooldown:
+                    self._decreased_at = self._now()
+                    self.limit = max(1.0, self.limit / 2)
+                    log.info(
+                        "the store %s: at most %d requests at once for now",
+                        "is overloaded" if overloaded else "answers slowly",
+                        int(self.limit),
+                    )
+            else:
+                self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
+            self._cond.notify_all()
+
+
 # --------------------------------------------------------------------------- the client
 
 
@@ -595,6 +675,7 @@ class WooClient:
         self._jitter = jitter
         self._lock = threading.Lock()
         self._requests_made = 0
+        self._pacer: Pacer | None = None
         self._own_session = session is None
         if session is None:
             session = requests.Session()
@@ -639,6 +720,17 @@ class WooClient:
         """HTTP requests sent so far, retries included."""
         with self._lock:
             return self._requests_made
+
+    @contextlib.contextmanager
+    def paced(self, max_in_flight: int) -> Iterator[Pacer]:
+        """Within the block, at most ``max_in_flight`` requests are in flight at once, fewer
+        while the store is overloaded or slows down (``Pacer``). A sync runs in one."""
+        pacer = Pacer(max_in_flight)
+        previous, self._pacer = self._pacer, pacer
+        try:
+            yield pacer
+        finally:
+            self._pacer = previous
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         return self._call("GET", path, params)[0]
@@ -787,6 +879,8 @@ class WooClient:
             response: requests.Response | None = None
             with self._lock:
                 self._requests_made += 1
+            pacer = self._pacer
+            started = pacer.acquire() if pacer is not None else 0.0
             try:
                 response = self._session.request(
                     method,
@@ -805,6 +899,10 @@ class WooClient:
                 OSError,
             ) as exc:
                 error, retryable = _exception_error(ctx, exc, self._timeout)
+            finally:
+                if pacer is not None:
+                    overloaded = response is None or response.status_code in (429, 503)
+                    pacer.release(urlsplit(url).path, started, overloaded=overloaded)
             retry_after: float | None = None
             if response is not None:
                 status_code = response.status_code
@@ -881,6 +979,7 @@ def _json_default(value: object) -> str:
 __all__ = [
     "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
+    "Pacer",
     "Page",
     "StoreCredentials",
     "WooClient",

@@ -28,6 +28,8 @@ pages that keep repeating rows already read, a listing that keeps shifting) rais
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -282,6 +284,51 @@ def read_listing(
         pages.close()
 
 
+def read_ahead(batches: Generator[Batch, None, None], depth: int) -> Generator[Batch, None, None]:
+    """The same batches, in the same order, read by a thread of their own up to ``depth``
+    batches ahead of the caller: while the caller writes a page to the database, the pages
+    after it keep being requested. Errors of the listing are raised to the caller at the
+    point where it reaches them; closing the iterator stops the reader (after the requests
+    in flight)."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(max(1, depth))
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+        finally:
+            batches.close()
+
+    reader = threading.Thread(target=pump, name="bazgasht-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "batch":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        reader.join()
+
+
 __all__ = [
     "FIRST_STEP_BACK",
     "MAX_DRY_REQUESTS",
@@ -291,6 +338,7 @@ __all__ = [
     "Batch",
     "PageSource",
     "Position",
+    "read_ahead",
     "read_listing",
     "usable_id",
 ]

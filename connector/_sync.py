@@ -30,27 +30,51 @@ them. The guarantees, and why they hold (docs/sync.md says it for shop owners):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import operator
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from connector._errors import BadRequestError, IncompleteScan
 from connector._identity import StoreApi, record_identity, verify_identity
-from connector._listing import PER_PAGE, PageSource, Position, read_listing, usable_id
+from connector._listing import (
+    PER_PAGE,
+    PageSource,
+    Position,
+    read_ahead,
+    read_listing,
+    usable_id,
+)
 from connector._lock import store_lock
 from connector._models import Customer, Order, storable
 from connector._schema import (
+    UTCDateTime,
     customers,
     guests,
     order_coupons,
@@ -94,35 +118,165 @@ class Stream:
     lookup_params: Mapping[str, str] = field(default_factory=dict)
 
 
-#: Rows per multi-row INSERT: one statement per chunk is several times faster on PostgreSQL
-#: than a row-by-row executemany, and keeps SQLite under its bound-variable limit.
-ROWS_PER_STATEMENT = 500
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: bool
+    #: The bind names, in the statement's order.
+    names: tuple[str, ...]
+    #: (index in ``names``, the column type's bind processor) where there is one.
+    convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def values(self, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
+        """Each row's driver values, in the order of ``names``."""
+        take = operator.itemgetter(*self.names)
+        single = len(self.names) == 1
+        for row in rows:
+            values = [take(row)] if single else list(take(row))
+            for index, process in self.convert:
+                values[index] = process(values[index])
+            yield values
+
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        if self.positional:
+            return [tuple(values) for values in self.values(rows)]
+        return [dict(zip(self.names, values, strict=True)) for values in self.values(rows)]
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        yield rows[start : start + ROWS_PER_STATEMENT]
+@functools.lru_cache(maxsize=256)  # per engine's dialect: a few entries in a run
+def _compiled(dialect: Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compiled | None:
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
+    processors = getattr(compiled, "_bind_processors", None)
+    names = compiled.positiontup if compiled.positional else list(compiled.binds)
+    if processors is None or names is None or set(names) != set(keys):
+        return None  # not the shape expected: let SQLAlchemy run it
+    convert = tuple(
+        (i, _sqlite_instant if _stored_as_iso_text(compiled.binds[n].type, dialect) else p)
+        for i, n in enumerate(names)
+        if (p := processors.get(n)) is not None
+    )
+    return _Compiled(compiled.string, compiled.positional, tuple(names), convert)
+
+
+#: How SQLAlchemy stores a DATETIME on SQLite unless told otherwise.
+_SQLITE_DATETIME = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def _stored_as_iso_text(column_type: Any, dialect: Dialect) -> bool:
+    """An instant (``UTCDateTime``) that SQLite stores in SQLAlchemy's default text form,
+    which ``_sqlite_instant`` writes at a fraction of the cost of its generic processor."""
+    if dialect.name != "sqlite" or not isinstance(column_type, UTCDateTime):
+        return False
+    impl = column_type.impl_instance.dialect_impl(dialect)
+    return getattr(impl, "_storage_format", None) == _SQLITE_DATETIME
+
+
+def _sqlite_instant(value: datetime | None) -> str | None:
+    """``UTCDateTime`` then SQLite's DATETIME bind processors in one step: the same text
+    (``isoformat`` pads the year to 4 digits, like ``%04d``)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where an instant is needed")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _executemany(
+    conn: Connection,
+    stmt: Any,
+    rows: list[dict[str, Any]],
+    copy: tuple[Table, str] | None = None,
+) -> None:
+    """Run ``stmt`` (built once, see below) for every row with the driver's executemany.
+
+    The statement is compiled once per dialect and set of columns; each row's values go
+    through the columns' own bind processors (``Money`` → units, instants → the stored form)
+    straight into a tuple. SQLAlchemy's own executemany does the same with a dozen calls per
+    row around it; a multi-row ``VALUES`` built per page, as before, was compiled afresh for
+    every page — once most of the sync's CPU (docs/sync.md, "Speed")."""
+    if not rows:
+        return
+    plan = _compiled(conn.dialect, stmt, tuple(rows[0]))
+    if plan is None:
+        conn.execute(stmt, rows)
+    elif copy is not None and conn.dialect.driver == "psycopg":
+        _copy_in(conn, plan, *copy, rows)
+    else:
+        conn.exec_driver_sql(plan.sql, plan.params(rows))
+
+
+def _copy_in(
+    conn: Connection, plan: _Compiled, table: Table, conflict: str, rows: list[dict[str, Any]]
+) -> None:
+    """PostgreSQL: ``COPY`` the rows into a session-private staging table shaped like
+    ``table``, then move them with one ``INSERT … SELECT … {conflict}`` (the same
+    ``ON CONFLICT`` clause as the statement it replaces). One round trip per table and page
+    instead of one statement per row; the staging table is emptied by the move itself (and,
+    should anything fail, by the rollback of the page's savepoint)."""
+    stage = f'"bazgasht_stage_{table.name}"'
+    columns = ", ".join(f'"{name}"' for name in plan.names)
+    driver: Any = conn.connection.dbapi_connection  # a psycopg (3) connection
+    with driver.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE "{table.name}")')
+        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for values in plan.values(rows):
+                copy.write_row(values)
+    conn.exec_driver_sql(
+        f"WITH moved AS (DELETE FROM {stage} RETURNING {columns}) "
+        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM moved {conflict}'
+    )
+
+
+def _on_conflict(keys: Sequence[str], columns: Sequence[str], where: str = "") -> str:
+    """The ``ON CONFLICT (keys) DO UPDATE SET`` clause of an upsert of ``columns``."""
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
+    keyed = ", ".join(f'"{k}"' for k in keys)
+    return f"ON CONFLICT ({keyed}) DO UPDATE SET {updates}{where}"
+
+
+@functools.cache
+def _insert_statement(table: Table) -> Any:
+    return insert(table)
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows):
-        conn.execute(insert(table).values(chunk))
+    _executemany(conn, _insert_statement(table), rows, copy=(table, ""))
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        # Only the columns given: a writer may leave bookkeeping (``seen_scan``) untouched.
+        set_={name: stmt.excluded[name] for name in columns if name not in keys},
+    )
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE, for SQLite and PostgreSQL alike.
+    """INSERT … ON CONFLICT (keys) DO UPDATE, for SQLite and PostgreSQL alike, as one
+    executemany of a statement built (and compiled) once per set of columns.
 
-    ``rows`` must not repeat a key (PostgreSQL refuses to update a row twice in one statement).
+    ``rows`` must not repeat a key and must all have the same columns.
     """
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows):
-        stmt = dialect_insert(table).values(chunk)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys,
-            # Only the columns given: a writer may leave bookkeeping (``seen_scan``) untouched.
-            set_={name: stmt.excluded[name] for name in chunk[0] if name not in keys},
-        )
-        conn.execute(stmt)
+    if rows:
+        stmt = _upsert_statement(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
+        _executemany(conn, stmt, rows, copy=(table, _on_conflict(keys, list(rows[0]))))
+
+
+@functools.cache
+def _delete_children(child: Table) -> Any:
+    """The rows of ``child`` that belong to the orders ``ids``: one statement, compiled once
+    (an expanding bind parameter, not 100 literals coerced per page)."""
+    return delete(child).where(
+        child.c.store_id == bindparam("store_id"),
+        child.c.order_id.in_(bindparam("ids", expanding=True)),
+    )
 
 
 def _seen(scan: str | None) -> dict[str, str]:
@@ -162,7 +316,7 @@ def write_orders(conn: Connection, store_id: int, batch: Sequence[Any], scan: st
     ]
     _upsert(conn, orders, rows, ["store_id", "wc_id"])
     for child in (order_line_items, order_coupons):
-        conn.execute(delete(child).where(child.c.store_id == store_id, child.c.order_id.in_(ids)))
+        conn.execute(_delete_children(child), {"store_id": store_id, "ids": ids})
     items = {
         (o.id, li.id): {
             "store_id": store_id,
@@ -213,26 +367,35 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
         }
         for email, o in latest.items()
     ]
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows):
-        stmt = dialect_insert(guests).values(chunk)
-        newer = or_(
-            stmt.excluded.latest_order_created_at > guests.c.latest_order_created_at,
-            and_(
-                stmt.excluded.latest_order_created_at == guests.c.latest_order_created_at,
-                stmt.excluded.latest_order_id >= guests.c.latest_order_id,
-            ),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["store_id", "email"],
-            set_={
-                c.name: stmt.excluded[c.name]
-                for c in guests.columns
-                if c.name not in ("store_id", "email")
-            },
-            where=newer,
-        )
-        conn.execute(stmt)
+    newer = (
+        " WHERE EXCLUDED.latest_order_created_at > guests.latest_order_created_at"
+        " OR (EXCLUDED.latest_order_created_at = guests.latest_order_created_at"
+        " AND EXCLUDED.latest_order_id >= guests.latest_order_id)"
+    )
+    conflict = _on_conflict(["store_id", "email"], list(rows[0]), newer)
+    _executemany(conn, _guests_statement(conn.dialect.name), rows, copy=(guests, conflict))
+
+
+@functools.cache
+def _guests_statement(dialect: str) -> Any:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(guests)
+    newer = or_(
+        stmt.excluded.latest_order_created_at > guests.c.latest_order_created_at,
+        and_(
+            stmt.excluded.latest_order_created_at == guests.c.latest_order_created_at,
+            stmt.excluded.latest_order_id >= guests.c.latest_order_id,
+        ),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["store_id", "email"],
+        set_={
+            c.name: stmt.excluded[c.name]
+            for c in guests.columns
+            if c.name not in ("store_id", "email")
+        },
+        where=newer,
+    )
 
 
 def write_customers(
@@ -394,6 +557,11 @@ def _gmt_param(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
+class _Cancelled(Exception):
+    """Another stream of the run failed: this one stops at its next page (what it
+    committed stays, with its checkpoint)."""
+
+
 def _note(known: str | None, anomaly: str | None) -> str | None:
     """Anomalies of one scan, each named once."""
     if anomaly is None or (known is not None and anomaly in known):
@@ -427,6 +595,63 @@ class SyncEngine:
         self.run_id = run_id
         self.supports_modified_after = supports_modified_after
         self._order_customer_ids: set[int] = set()
+        # One writer at a time (the streams run in threads of their own); a failed stream
+        # stops the others at their next page, and the customers' refresh waits for orders.
+        self._write_lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._orders_done = threading.Event()
+        self._orders_done.set()  # cleared while run_all runs the orders beside the customers
+
+    def run_all(self, streams: Sequence[Stream], into: list[StreamResult]) -> None:
+        """Run the streams, appending their results to ``into`` in the streams' order: at the
+        same time (``concurrency`` > 1: the client's ``Pacer`` keeps the requests of all of
+        them within it) or one after the other. The first failure, in the streams' order, is
+        raised after the others have stopped; a failed first stream (the orders) stops the
+        others at their next page. The results of the streams that completed are in ``into``
+        all the same."""
+        if self.concurrency == 1 or len(streams) < 2:
+            for stream in streams:
+                into.append(self.run(stream))
+            return
+        if ORDERS in streams:
+            self._orders_done.clear()
+        outcome: dict[int, StreamResult | BaseException] = {}
+
+        def work(index: int, stream: Stream) -> None:
+            try:
+                outcome[index] = self.run(stream)
+            except BaseException as exc:
+                outcome[index] = exc
+                if index == 0:
+                    self._cancel.set()  # before the orders count as done (below)
+            finally:
+                if stream is ORDERS:
+                    self._orders_done.set()
+
+        helpers = [
+            threading.Thread(target=work, args=(i, s), name=f"bazgasht-{s.resource}")
+            for i, s in enumerate(streams)
+            if i > 0
+        ]
+        for helper in helpers:
+            helper.start()
+        try:
+            work(0, streams[0])
+        finally:
+            for helper in helpers:
+                while helper.is_alive():
+                    try:
+                        helper.join()
+                    except BaseException:  # Ctrl-C: stop the others at their next page
+                        self._cancel.set()
+                        raise
+        # As one after the other would: the results up to the first failure, then that one.
+        for index in range(len(streams)):
+            found = outcome[index]
+            if isinstance(found, StreamResult):
+                into.append(found)
+                continue
+            raise found  # (only a failed first stream cancels the others)
 
     # ---- planning
 
@@ -514,7 +739,7 @@ class SyncEngine:
         started_at = plan.started_at
         incomplete = plan.incomplete
         max_known_id = self._max_id(stream) if plan.mode == "new" else None
-        batches = read_listing(
+        listing = read_listing(
             self.client,
             stream.path,
             self._params(stream, plan),
@@ -522,8 +747,17 @@ class SyncEngine:
             descending=plan.mode == "new",
             concurrency=self.concurrency,
         )
+        # The pages after the one being written keep coming (but not past the known accounts
+        # of a "new" listing, which usually ends on its first page).
+        batches = (
+            read_ahead(listing, self.concurrency)
+            if self.concurrency > 1 and plan.mode != "new"
+            else listing
+        )
         with closing(batches):
             for batch in batches:
+                if self._cancel.is_set():
+                    raise _Cancelled
                 if started_at is None:
                     # The store's clock when it answered the first page: the next cursor never
                     # passes it, so whatever changes from now on is read by the next run.
@@ -561,6 +795,9 @@ class SyncEngine:
                     break
         started_at = started_at or self.now()
         if stream is CUSTOMERS and plan.mode == "new":
+            self._orders_done.wait()
+            if self._cancel.is_set():
+                raise _Cancelled
             self._refresh_customers(stream, result)
         if plan.mode == "full":
             if incomplete is None:
@@ -594,7 +831,7 @@ class SyncEngine:
                 bad.append((raw, _describe(exc)))
             except Exception as exc:  # a validator tripped over an odd value: still the record's
                 bad.append((raw, f"{type(exc).__name__}: {exc}"))
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
                 # Take the write lock now, and let the savepoints below nest in a transaction
                 # (pysqlite would otherwise begin one only at the first INSERT).
@@ -730,7 +967,7 @@ class SyncEngine:
 
     def _finish(self, stream: Stream, started_at: datetime) -> None:
         now = self.now()
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             values = {"modified_after": started_at - CURSOR_OVERLAP, "updated_at": now}
             if (
                 conn.execute(
@@ -823,7 +1060,7 @@ class SyncEngine:
             )
 
     def _drop_checkpoint(self, stream: Stream) -> None:
-        with self.engine.begin() as conn:
+        with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 delete(sync_checkpoints).where(
                     sync_checkpoints.c.store_id == self.store_id,
@@ -919,6 +1156,9 @@ def _record_fault(exc: BaseException) -> bool:
         return isinstance(sqlstate, str) and sqlstate[:2] in ("22", "23", "54")
     if isinstance(exc, StatementError):
         return True  # a value our column types could not convert (raised before sending)
+    sqlstate = getattr(exc, "sqlstate", None)  # the driver's own error (a COPY, in _copy_in)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in ("22", "23", "54")
     return isinstance(exc, ValueError | OverflowError | UnicodeError)
 
 
@@ -1051,8 +1291,8 @@ def sync_store(
         requests_before = getattr(client, "requests_made", 0)
         error: BaseException | None = None
         try:
-            for stream in STREAMS:
-                result.streams.append(runner.run(stream))
+            with _paced(client, concurrency):
+                runner.run_all(STREAMS, into=result.streams)
             unproven = [f"{s.resource}: {s.incomplete}" for s in result.streams if s.incomplete]
             if unproven:
                 raise IncompleteScan(
@@ -1068,6 +1308,12 @@ def sync_store(
             result.requests = getattr(client, "requests_made", 0) - requests_before
             _record_run(engine, run_id, result, error, now())
         return result
+
+
+def _paced(client: StoreApi, concurrency: int) -> AbstractContextManager[object]:
+    """The client's pacing (``WooClient.paced``) for the run, if it has any."""
+    paced = getattr(client, "paced", None)
+    return paced(concurrency) if paced is not None else nullcontext()
 
 
 def _record_run(
