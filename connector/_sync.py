@@ -745,7 +745,9 @@ class SyncEngine:
             self._params(stream, plan),
             plan.position,
             descending=plan.mode == "new",
-            concurrency=self.concurrency,
+            # A "new" listing usually ends within its first page (at the first known
+            # account): pages fetched ahead would be requests for nothing.
+            concurrency=1 if plan.mode == "new" else self.concurrency,
         )
         # The pages after the one being written keep coming (but not past the known accounts
         # of a "new" listing, which usually ends on its first page).

@@ -287,15 +287,20 @@ def test_a_second_concurrent_sync_exits_75(tmp_path: Path, db_url: str) -> None:
     with SampleStore(orders=1000, seed=2, latency_ms=150) as slow:
         cfg = write_config(tmp_path / "c.toml", db_url, shop=slow)
         started = threading.Event()
+        second_done = threading.Event()
 
         def paging(path: str, query: dict[str, str]) -> None:
             if path.endswith("/orders") and query.get("offset") == "99":
                 started.set()  # the first run holds the lock: it is paging
+                # ... and keeps it until the second is done (a fast sync of 1 000 orders
+                # could otherwise finish before the second process has even started).
+                second_done.wait(60)
 
         slow.on_request = paging
         first = spawn_cli(cfg, "sync", "--quiet", "--concurrency", "1")
         assert started.wait(60)
         second = run_cli_subprocess(cfg, "sync")
+        second_done.set()
         _, err = first.communicate(timeout=120)
     assert second.returncode == 75, second.stderr
     assert "another run" in second.stderr
