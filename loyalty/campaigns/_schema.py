@@ -1,8 +1,9 @@
 """Retention campaigns' tables, on the mirror's metadata (created by migration 0003).
 
 * ``campaigns`` — one row per campaign of a store: who it targets (``audience``), what each
-  customer gets (``discount_type`` ``percent`` | ``fixed_cart`` and ``amount``: the percent or
-  the fixed amount), for how long, the hold-out share, and whether it is ``active`` or
+  customer gets (``discount_type`` ``fixed_cart`` with the money ``amount``, or ``percent``
+  with the ``percent`` off and an ``amount`` of 0: migration 0011 moved percentages out of
+  the money column), for how long, the hold-out share, and whether it is ``active`` or
   ``paused``.
 * ``campaign_members`` — one row per (campaign, identity), ever: UNIQUE(campaign_id,
   identity) is what makes "one coupon per customer per campaign" hold across crashes and
@@ -12,6 +13,8 @@
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -23,10 +26,27 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 
-from connector import Money, UTCDateTime, metadata
+from connector import Money, UTCDateTime, from_units, metadata, to_units
+
+
+class Percent(TypeDecorator[Decimal]):
+    """A percentage with up to 4 decimals, exact: BIGINT units of 10⁻⁴ percentage points
+    (SQLite has no exact decimal type)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_units(value)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_units(value)
+
 
 campaigns = Table(
     "campaigns",
@@ -36,7 +56,8 @@ campaigns = Table(
     Column("name", String(100), nullable=False),
     Column("audience", String(100), nullable=False),
     Column("discount_type", String(20), nullable=False),  # percent | fixed_cart
-    Column("amount", Money, nullable=False),  # the percent, or the fixed amount
+    Column("amount", Money, nullable=False),  # fixed_cart: the amount off; percent: 0
+    Column("percent", Percent),  # percent: the percentage off (12.5 = 12.5 %); else NULL
     Column("valid_days", Integer, nullable=False),
     Column("min_spend", Money),
     Column("holdout_percent", Integer, nullable=False),  # 0–90

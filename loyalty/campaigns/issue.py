@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from connector import (
     CAMPAIGN_META_KEY,
@@ -234,7 +234,16 @@ def _campaign(conn: Connection, store_id: int, name: str) -> Campaign:
     ).first()
     if row is None:
         raise CampaignError(f"no campaign named {name!r} (see `bazgasht campaign list`)")
-    return Campaign(**row._mapping)
+    return _from_row(row._mapping)
+
+
+def _from_row(row: RowMapping) -> Campaign:
+    """A campaign as its row holds it: a percentage in ``percent``, money in ``amount``."""
+    values = dict(row)
+    percent = values.pop("percent")
+    if values["discount_type"] == "percent":
+        values["amount"] = percent
+    return Campaign(**values)
 
 
 def get_campaign(engine: Engine, store_id: int, name: str) -> Campaign:
@@ -247,7 +256,7 @@ def list_campaigns(engine: Engine, store_id: int) -> list[Campaign]:
         rows = conn.execute(
             select(campaigns).where(campaigns.c.store_id == store_id).order_by(campaigns.c.id)
         )
-        return [Campaign(**r._mapping) for r in rows]
+        return [_from_row(r._mapping) for r in rows]
 
 
 def members(engine: Engine, campaign: Campaign, status: str | None = None) -> list[Member]:
@@ -295,7 +304,8 @@ def create_campaign(engine: Engine, store_id: int, spec: CampaignSpec, now: date
                 name=spec.name,
                 audience=parse_audience(spec.audience).spec,
                 discount_type=spec.discount_type,
-                amount=spec.amount,
+                amount=Decimal(0) if spec.discount_type == "percent" else spec.amount,
+                percent=spec.amount if spec.discount_type == "percent" else None,
                 valid_days=spec.valid_days,
                 min_spend=spec.min_spend,
                 holdout_percent=spec.holdout_percent,
