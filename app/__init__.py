@@ -6,6 +6,10 @@ use cases call ``loyalty`` and ``connector``. What lives here:
 
 * the config file (``Config``, ``StoreConfig``, ``load_config``, ``save_config`` …) and the
   store registry (``Registry``: the stores, their secrets, the database);
+* the loyalty program's settings, stored in the database: a store's program in force
+  (``program_for``), showing the settings and their history (``settings_view``), changing
+  or importing them with a preview of the effect first (``plan_change``, ``plan_import``,
+  ``apply_change``);
 * syncing a store (``sync_one``) and pushing customers' loyalty states to WooCommerce
   (``push_states``, ``push_store``);
 * WooCommerce webhooks: receiving deliveries into the durable inbox (``check_delivery``,
@@ -38,6 +42,18 @@ from app._config import (
 )
 from app._push import BATCH_LIMIT, PushResult, push_states
 from app._registry import Registry
+from app._settings import (
+    AppliedChange,
+    SettingsChange,
+    SettingsView,
+    actor_of,
+    apply_change,
+    ignored_config,
+    plan_change,
+    plan_import,
+    program_for,
+    settings_view,
+)
 from app._signing import (
     canonical_query,
     request_signature,
@@ -62,7 +78,16 @@ from app._storefront import (
     redemption_request,
     reserve_points,
 )
-from app._sync import Progress, StoreRun, push_enabled, push_store, sync_one
+from app._sync import (
+    Progress,
+    Round,
+    StoreRun,
+    SyncedThisRound,
+    push_enabled,
+    push_store,
+    start_round,
+    sync_one,
+)
 from app._webhooks import (
     MAX_BODY_BYTES,
     TOPICS,
@@ -97,6 +122,7 @@ __all__ = [
     "SECRET_PURPOSES",
     "STORE_NAME_PATTERN",
     "TOPICS",
+    "AppliedChange",
     "ApplyResult",
     "BazgashtError",
     "Config",
@@ -108,14 +134,20 @@ __all__ = [
     "Progress",
     "PushResult",
     "Registry",
+    "Round",
+    "SettingsChange",
+    "SettingsView",
     "SignedRequest",
     "StoreConfig",
     "StoreError",
     "StoreRun",
     "StorefrontRefused",
+    "SyncedThisRound",
     "Webhook",
     "WebhookReport",
     "WooClient",
+    "actor_of",
+    "apply_change",
     "apply_deliveries",
     "authenticate",
     "canonical_query",
@@ -134,6 +166,7 @@ __all__ = [
     "give_up_unknown",
     "history_answer",
     "history_limit",
+    "ignored_config",
     "inbox_counts",
     "install_webhooks",
     "instant_text",
@@ -142,7 +175,10 @@ __all__ = [
     "money_text",
     "pending_stores",
     "ping_of",
+    "plan_change",
+    "plan_import",
     "program_answer",
+    "program_for",
     "program_of",
     "prune_inbox",
     "push_enabled",
@@ -156,7 +192,9 @@ __all__ = [
     "request_signature_valid",
     "reserve_points",
     "save_config",
+    "settings_view",
     "shop_address",
+    "start_round",
     "sync_one",
     "validation_message",
     "webhook_report",

@@ -61,7 +61,8 @@ from connector import (
     write_records,
 )
 from connector._schema import customers, orders, stores
-from loyalty import ProgramRun, after_sync, load_program
+from loyalty import ProgramRun, after_sync
+from loyalty.stored import stored_program
 
 log = logging.getLogger("bazgasht.webhooks")
 
@@ -639,7 +640,7 @@ def apply_deliveries(
         result.program = after_sync(engine, client, store, store_id, settings, now())
         result.problems += result.program.problems
         if push:
-            program = load_program(engine, store, settings, now(), create=False)
+            program = stored_program(engine, store, now(), config=settings, create=False)
             try:
                 result.push = push_states(engine, client, program, now())
             except LockHeld as exc:

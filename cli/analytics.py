@@ -172,11 +172,16 @@ class _Target:
         return wanted
 
     def point_value(self) -> Decimal | None:
-        """The loyalty point value from the config (``None``: the currency's default)."""
-        from loyalty.settings import parse_settings
+        """The loyalty point value the owner set (``None``: the currency's default), from
+        the settings stored in the database."""
+        from app import program_for
+        from loyalty.stored import SettingsNotImported
 
-        raw = self.context.store(self.name).loyalty
-        return parse_settings(self.name, raw).point_value
+        try:
+            program = program_for(self.context, self.name, datetime.now(UTC), create=False)
+        except SettingsNotImported:
+            return None
+        return program.point_value if program.sources.get("point_value") == "config" else None
 
 
 # --- metrics -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app import program_for
 from cli._context import AppContext, app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
@@ -55,7 +56,6 @@ from loyalty.campaigns import (
     set_status,
 )
 from loyalty.campaigns.export import COLUMNS
-from loyalty.program import load_program
 from loyalty.settings import Program
 
 app = new_app(
@@ -116,7 +116,7 @@ def _program(context: AppContext, store: str, audience: str, now: datetime) -> P
     """The loyalty program, when the audience needs it (points-expiring)."""
     if parse_audience(audience).kind != "points-expiring":
         return None
-    return load_program(context.engine(), store, context.store(store).loyalty, now, create=False)
+    return program_for(context, store, now, create=False)
 
 
 def _client(context: AppContext, name: str) -> WooClient:

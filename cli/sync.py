@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine, func, select
 from typer.core import TyperGroup
 
-from app import StoreRun, sync_one
+from app import Round, StoreRun, SyncedThisRound, start_round, sync_one
 from cli._context import AppContext, app_context, stderr_console, stdout_console
 from cli._options import (
     AllOpt,
@@ -80,9 +80,11 @@ def sync(
 
     Copies what changed since the last run into the local database, then brings the loyalty
     ledger up to date. Safe to run from cron every few minutes: a run that is killed resumes
-    where it stopped, and a run that finds another one busy with the same store exits with
-    code 75. Exit codes: 0 ok, 1 a store failed, 2 usage or configuration error, 75 skipped.
-    `bazgasht sync status` shows the last run of each store.
+    where it stopped, and a run that finds another one busy with its one store exits with
+    code 75. With several stores (--all) the hosts share the work: a store busy elsewhere,
+    or synced elsewhere since this run began, is skipped and is no error. Exit codes: 0 ok,
+    1 a store failed, 2 usage or configuration error, 75 skipped. `bazgasht sync status`
+    shows the last run of each store and the host that ran it.
 
     \b
     Examples:
@@ -108,12 +110,14 @@ def sync(
     show_progress = sys.stdout.isatty() and not quiet and not as_json
     summaries: list[dict[str, Any]] = []
     codes: set[int] = set()
+    # Several stores: a round, shared with the other hosts running it (docs/agencies.md).
+    sync_round = start_round(context) if len(targets) > 1 else None
     for name in targets:
         # Whatever happens to one store, the others are synced and the summary printed.
         summary: dict[str, Any] = {"store": name}
         notes: list[str] = []
         try:
-            run = _sync_one(context, engine, name, full, concurrency, show_progress)
+            run = _sync_one(context, engine, name, full, concurrency, show_progress, sync_round)
             summary |= {"outcome": "ok", **run.as_dict()}
             notes = run_notes(context, name, run.loyalty)
             for problem in run.problems:
@@ -123,12 +127,29 @@ def sync(
                 summary["outcome"] = "loyalty_problem"
                 if not as_json:
                     typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
+        except SyncedThisRound as exc:
+            # Another host did this store's work in this round: nothing to report as trouble.
+            summary |= {
+                "outcome": "skipped_synced",
+                "host": exc.host,
+                "run_started_at": exc.started_at.isoformat(),
+                "run_outcome": exc.outcome,
+            }
+            if not quiet and not as_json:
+                typer.echo(clean(f"{name}: skipped, {_synced_words(exc)}"))
+        except LockHeld as exc:
+            summary |= {"outcome": "skipped_busy", "holder": exc.holder, "error": str(exc)}
+            if sync_round is None:
+                codes.add(exc.exit_code)  # one store asked for, and it was not synced: 75
+                if not as_json:
+                    typer.echo(clean(f"skipped: {exc}"), err=True)
+            elif not quiet and not as_json:  # the other host is on it: not trouble
+                typer.echo(clean(f"{name}: skipped, busy on {exc.holder or 'another process'}"))
         except BazgashtError as exc:
-            skipped = isinstance(exc, LockHeld)
-            summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
+            summary |= {"outcome": "failed", "error": str(exc)}
             codes.add(exc.exit_code)
             if not as_json:
-                typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
+                typer.echo(clean(f"error: {exc}"), err=True)
         except Exception as exc:  # a bug, or something nobody foresaw: still only this store
             if context.debug:
                 traceback.print_exc()
@@ -161,12 +182,25 @@ def _unexpected(name: str, exc: Exception) -> str:
     )
 
 
+def _synced_words(exc: SyncedThisRound) -> str:
+    where = f" on {exc.host}" if exc.host else " by another process"
+    return (
+        f"already synced{where} this round ({exc.outcome}, started {exc.started_at:%H:%M:%S} UTC)"
+    )
+
+
 def _sync_one(
-    context: AppContext, engine: Engine, name: str, full: bool, concurrency: int, progress: bool
+    context: AppContext,
+    engine: Engine,
+    name: str,
+    full: bool,
+    concurrency: int,
+    progress: bool,
+    sync_round: Round | None = None,
 ) -> StoreRun:
     """``app.sync_one``, with a progress bar on a terminal."""
     if not progress:
-        return sync_one(context, name, full=full, concurrency=concurrency)
+        return sync_one(context, name, full=full, concurrency=concurrency, sync_round=sync_round)
     with Progress(
         TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
         BarColumn(),
@@ -182,7 +216,14 @@ def _sync_one(
                 tasks[resource] = bar.add_task(resource, total=expected)
             bar.update(tasks[resource], completed=done)
 
-        return sync_one(context, name, full=full, concurrency=concurrency, progress=on_page)
+        return sync_one(
+            context,
+            name,
+            full=full,
+            concurrency=concurrency,
+            progress=on_page,
+            sync_round=sync_round,
+        )
 
 
 def _one_line(summary: dict[str, Any]) -> str:
@@ -265,6 +306,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
                         "deleted": last["deleted"],
                         "requests": last["requests"],
                         "error": last["error"],
+                        "host": last["host"],
                     },
                 }
             )
@@ -275,7 +317,14 @@ def status(context: AppContext, *, as_json: bool) -> None:
         typer.echo("No store has been synced yet.")
         return
     table = Table(
-        "store", "last run (UTC)", "outcome", "orders", "customers", "mirrored", "quarantine"
+        "store",
+        "last run (UTC)",
+        "host",
+        "outcome",
+        "orders",
+        "customers",
+        "mirrored",
+        "quarantine",
     )
     for row in rows:
         last = row["last_run"]
@@ -283,6 +332,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
             table.add_row(
                 row["store"],
                 "never",
+                "—",
                 "—",
                 "—",
                 "—",
@@ -294,6 +344,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
         table.add_row(
             row["store"],
             last["started_at"][:19],
+            last["host"] or "—",
             outcome,
             str(last["orders"]),
             str(last["customers"]),

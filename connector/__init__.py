@@ -28,11 +28,12 @@ from connector._errors import (
 )
 from connector._facts import remember_facts
 from connector._identity import verify_identity
-from connector._lock import store_lock
+from connector._lock import ENV_HOST_NAME, host_name, store_lock
 from connector._models import Coupon, Customer, Order, normalize_email
 from connector._sync import SyncResult, mark_deleted, sync_store, write_records
 
 __all__ = [
+    "ENV_HOST_NAME",
     "AuthError",
     "BadRequestError",
     "BazgashtError",
@@ -58,6 +59,7 @@ __all__ = [
     "WooClient",
     "check_store",
     "display_url",
+    "host_name",
     "mark_deleted",
     "normalize_email",
     "open_database",

@@ -48,7 +48,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from connector._errors import BadRequestError, IncompleteScan
 from connector._identity import StoreApi, record_identity, verify_identity
 from connector._listing import PER_PAGE, PageSource, Position, read_listing, usable_id
-from connector._lock import store_lock
+from connector._lock import host_name, store_lock
 from connector._models import Customer, Order, storable
 from connector._schema import (
     customers,
@@ -1024,6 +1024,7 @@ def sync_store(
                         store_id=store_id,
                         started_at=now(),
                         outcome="running",
+                        host=host_name(),
                         mode="full" if full else "incremental",
                         resumed=False,
                         orders=0,

@@ -1391,4 +1391,25 @@ def _phase_one(
     return planner
 
 
-__all__ = ["PAGE", "Facts", "ReconcileResult", "order_rows", "reconcile"]
+@contextmanager
+def planned_entries(
+    engine: Engine, program: Program, now: datetime
+) -> Iterator[Iterable[tuple[str, str, int]]]:
+    """Plan only (the settings preview): the entries ``reconcile`` would append for
+    ``program`` at ``now``, as rows ``(key, identity, points)`` summed per key and identity,
+    streamed while the block runs. Writes nothing but its scratch tables; takes no lock (one
+    consistent snapshot, like every phase one). A stand-in until the planner has a public
+    plan-only function of its own: the lead re-points ``loyalty.preview`` at it."""
+    with ExitStack() as stack:
+        conn = stack.enter_context(engine.connect())
+        tmp = _open_scratch(stack, conn)
+        _phase_one(conn, tmp, program, now, full=False, since=None)
+        e = tmp.entries
+        yield conn.execute(
+            select(e.c.key, e.c.identity, func.sum(e.c.points)).group_by(e.c.key, e.c.identity),
+            execution_options={"yield_per": PAGE},
+        )
+        conn.rollback()
+
+
+__all__ = ["PAGE", "Facts", "ReconcileResult", "order_rows", "planned_entries", "reconcile"]
