@@ -17,9 +17,10 @@ import hashlib
 import os
 import socket
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from connector._db import lock_key, open_private, sqlite_path
 from connector._errors import LockHeld
@@ -87,8 +88,9 @@ def store_lock(engine: Engine, store: str, purpose: str = "sync") -> Iterator[No
                 finally:
                     conn.execute(select(func.pg_advisory_unlock(key)))
             finally:
-                conn.execute(text("RESET application_name"))
-                conn.commit()
+                with suppress(DBAPIError):  # a dead connection: the server forgot it anyway
+                    conn.execute(text("RESET application_name"))
+                    conn.commit()
     elif path is not None:
         digest = hashlib.sha256(f"{purpose}\x1f{store}".encode()).hexdigest()[:16]
         lock_path = path.with_name(f"{path.name}.{purpose}-{digest}.lock")

@@ -252,3 +252,32 @@ def test_after_the_upgrade_a_file_the_ledger_does_not_follow_waits_for_the_impor
         ).scalar_one()
     assert expired > 0
     assert cli(config, capsys, "reconcile", "--offline")[0] == 0
+
+
+def test_on_a_terminal_the_change_is_asked_for(
+    tmp_path: Path,
+    db_url: str,
+    engine: Engine,
+    shop: Mirror,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cli.settings as settings_cli
+
+    config = config_with(tmp_path, db_url)
+    assert cli(config, capsys, "reconcile", "--offline")[0] == 0
+    monkeypatch.setattr(settings_cli.sys.stdin, "isatty", lambda: True)
+    asked: list[str] = []
+    answers = iter([False, True])
+
+    def confirm(text: str, default: bool = False) -> bool:
+        asked.append(text)
+        return next(answers)
+
+    monkeypatch.setattr(settings_cli.typer, "confirm", confirm)
+    code, out, _ = cli(config, capsys, "settings", "set", "cashback_percent", "3")
+    assert code == 1 and "Nothing changed" in out and "points added" in out
+    assert len(versions(engine)) == 1
+    code, out, err = cli(config, capsys, "settings", "set", "cashback_percent", "3")
+    assert code == 0, err
+    assert asked == ["Apply this change?"] * 2 and "Applied: settings version 2" in out
