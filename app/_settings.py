@@ -14,7 +14,7 @@ version was recorded since the plan — and reconciles the ledger at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -67,7 +67,21 @@ def ignored_config(registry: Registry, name: str) -> dict[str, list[Any]]:
         found = None if store_id is None else current_version(conn, store_id)
     if found is None:
         return {}
-    return config_differences(found.values, registry.store(name).loyalty)
+    return _concrete(registry, name, config_differences(found.values, registry.store(name).loyalty))
+
+
+def _concrete(
+    registry: Registry, name: str, differences: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """The database side of ``differences`` as the value in force, defaults resolved."""
+    if not any(db is None for _, db in differences.values()):
+        return differences
+    try:
+        program = program_for(registry, name, datetime.now(UTC), create=False)
+        values = {k: v for k, v, _ in program.as_table()}
+    except BazgashtError:
+        return differences
+    return {k: [f, values.get(k, db) if db is None else db] for k, (f, db) in differences.items()}
 
 
 @dataclass
@@ -111,7 +125,11 @@ def settings_view(registry: Registry, name: str, now: datetime) -> SettingsView:
         if store_id is not None:
             versions = history(conn, store_id)
     ignored = (
-        config_differences(versions[-1].values, registry.store(name).loyalty) if versions else {}
+        _concrete(
+            registry, name, config_differences(versions[-1].values, registry.store(name).loyalty)
+        )
+        if versions
+        else {}
     )
     return SettingsView(name, program, versions, ignored, not_imported)
 

@@ -104,7 +104,9 @@ def _view_json(view: SettingsView) -> dict[str, Any]:
         "sources": {k: program.sources.get(k, "default") for k, _, _ in rows},
         "version": view.versions[-1].version if view.versions else None,
         "history": [v.as_dict() for v in view.versions],
-        "ignored_config": {k: {"config": v[0], "database": v[1]} for k, v in view.ignored.items()},
+        "ignored_config": {
+            k: {"config": _shown(c), "database": _shown(d)} for k, (c, d) in view.ignored.items()
+        },
         "not_imported": view.not_imported,
     }
 
@@ -118,8 +120,7 @@ def _print_view(view: SettingsView) -> None:
         when = (
             ""
             if last is None
-            else f"v{last.version} {last.changed_at:%Y-%m-%d %H:%M} UTC, {last.changed_by} "
-            f"({last.source})"
+            else f"v{last.version} {last.changed_at:%Y-%m-%d} {last.changed_by} ({last.source})"
         )
         table.add_row(setting, value, source, when)
     console.print(table)

@@ -74,11 +74,12 @@ def test_first_run_imports_the_config_then_the_file_is_ignored_and_said_so(
     # the file now says 10 %: ignored (no point moves), and the run says so with the way out
     cfg = load_config(config)
     cfg.stores["shop"].loyalty["cashback_percent"] = 10
+    cfg.stores["shop"].loyalty["welcome_points"] = 50
     save_config(config, cfg)
     code, out, err = cli(config, capsys, "reconcile", "--offline")
     assert code == 0, err
     assert "0 ledger entries" in out and balances(engine, shop.store_id) == held
-    assert "cashback_percent = 10 (in force: 3)" in err
+    assert "cashback_percent = 10 (in force: 3), welcome_points = 50 (in force: 100)" in err
     assert "loyalty settings import --store shop" in err
     code, out, _ = cli(config, capsys, "settings", "--format", "json")
     data = json.loads(out)
@@ -86,7 +87,10 @@ def test_first_run_imports_the_config_then_the_file_is_ignored_and_said_so(
     assert data["version"] == 1
     assert data["history"][0]["source"] == "toml-import"
     assert "@" in data["history"][0]["changed_by"]
-    assert data["ignored_config"] == {"cashback_percent": {"config": "10", "database": "3"}}
+    assert data["ignored_config"] == {
+        "cashback_percent": {"config": "10", "database": "3"},
+        "welcome_points": {"config": "50", "database": "100"},
+    }
 
 
 def test_two_hosts_with_different_files_derive_one_ledger(
