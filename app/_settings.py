@@ -109,7 +109,6 @@ def settings_view(registry: Registry, name: str, now: datetime) -> SettingsView:
     """The settings of ``name`` in force and their history; writes only the first version of
     a program that existed before settings were stored (and only when that moves no point)."""
     registry.store(name)
-    values_of(name, registry.store(name).loyalty)  # a broken config table is said first
     try:
         program = program_for(registry, name, now, create=False)
         not_imported = None
