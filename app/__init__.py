@@ -9,6 +9,10 @@ use cases call ``loyalty`` and ``connector``. What lives here:
 * the stores (``add_store``, ``store_rows``, ``remove_store``, ``check_store_now``,
   ``repoint_store``, and the checks of what the owner types: ``new_store_address``,
   ``checked_key``, ``checked_secret``, ``checked_secret_env``);
+* the loyalty program's settings, stored in the database: a store's program in force
+  (``program_for``), showing the settings and their history (``settings_view``), changing
+  or importing them with a preview of the effect first (``plan_change``, ``plan_import``,
+  ``apply_change``);
 * syncing a store (``sync_one``) and pushing customers' loyalty states to WooCommerce
   (``push_states``, ``push_store``);
 * the loyalty program (``store_program``, ``reconcile_store``, ``redeem_points``,
@@ -101,6 +105,18 @@ from app._loyalty import (
 )
 from app._push import BATCH_LIMIT, PushResult, push_states
 from app._registry import Registry
+from app._settings import (
+    AppliedChange,
+    SettingsChange,
+    SettingsView,
+    actor_of,
+    apply_change,
+    ignored_config,
+    plan_change,
+    plan_import,
+    program_for,
+    settings_view,
+)
 from app._signing import (
     canonical_query,
     request_signature,
@@ -138,7 +154,16 @@ from app._stores import (
     repoint_store,
     store_rows,
 )
-from app._sync import Progress, StoreRun, push_enabled, push_store, sync_one
+from app._sync import (
+    Progress,
+    Round,
+    StoreRun,
+    SyncedThisRound,
+    push_enabled,
+    push_store,
+    start_round,
+    sync_one,
+)
 from app._webhooks import (
     MAX_BODY_BYTES,
     TOPICS,
@@ -178,6 +203,7 @@ __all__ = [
     "STORE_NAME_PATTERN",
     "TOPICS",
     "AnalysisTarget",
+    "AppliedChange",
     "ApplyResult",
     "BadOption",
     "BazgashtError",
@@ -195,16 +221,22 @@ __all__ = [
     "Redeemed",
     "Registry",
     "Repointed",
+    "Round",
+    "SettingsChange",
+    "SettingsView",
     "SignedRequest",
     "StoreConfig",
     "StoreError",
     "StoreRun",
     "StorefrontRefused",
+    "SyncedThisRound",
     "Webhook",
     "WebhookReport",
     "WooClient",
+    "actor_of",
     "add_store",
     "analysis_target",
+    "apply_change",
     "apply_deliveries",
     "audience_program",
     "authenticate",
@@ -240,6 +272,7 @@ __all__ = [
     "grant_points",
     "history_answer",
     "history_limit",
+    "ignored_config",
     "inbox_counts",
     "install_webhooks",
     "instant_text",
@@ -253,8 +286,11 @@ __all__ = [
     "orders_before_program",
     "pending_stores",
     "ping_of",
+    "plan_change",
+    "plan_import",
     "preview_campaign",
     "program_answer",
+    "program_for",
     "program_of",
     "program_summary",
     "prune_inbox",
@@ -275,7 +311,9 @@ __all__ = [
     "run_again",
     "save_config",
     "set_campaign_status",
+    "settings_view",
     "shop_address",
+    "start_round",
     "store_campaigns",
     "store_cohorts",
     "store_facts",

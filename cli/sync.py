@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import func, select
 from typer.core import TyperGroup
 
+from app import SyncedThisRound, start_round
 from cli._context import AppContext, app_context, stdout_console
 from cli._options import (
     AllOpt,
@@ -78,9 +79,11 @@ def sync(
 
     Copies what changed since the last run into the local database, then brings the loyalty
     ledger up to date. Safe to run from cron every few minutes: a run that is killed resumes
-    where it stopped, and a run that finds another one busy with the same store exits with
-    code 75. Exit codes: 0 ok, 1 a store failed, 2 usage or configuration error, 75 skipped.
-    `bazgasht sync status` shows the last run of each store.
+    where it stopped, and a run that finds another one busy with its one store exits with
+    code 75. With several stores (--all) the hosts share the work: a store busy elsewhere,
+    or synced elsewhere since this run began, is skipped and is no error. Exit codes: 0 ok,
+    1 a store failed, 2 usage or configuration error, 75 skipped. `bazgasht sync status`
+    shows the last run of each store and the host that ran it.
 
     \b
     Examples:
@@ -106,12 +109,14 @@ def sync(
     show_progress = sys.stdout.isatty() and not quiet and not as_json
     summaries: list[dict[str, Any]] = []
     codes: set[int] = set()
+    # Several stores: a round, shared with the other hosts running it (docs/agencies.md).
+    sync_round = start_round(context) if len(targets) > 1 else None
     for name in targets:
         # Whatever happens to one store, the others are synced and the summary printed.
         summary: dict[str, Any] = {"store": name}
         notes: list[str] = []
         try:
-            run = sync_with_progress(context, name, full, concurrency, show_progress)
+            run = sync_with_progress(context, name, full, concurrency, show_progress, sync_round)
             summary |= {"outcome": "ok", **run.as_dict()}
             notes = run_notes(context, name, run.loyalty)
             for problem in run.problems:
@@ -121,12 +126,29 @@ def sync(
                 summary["outcome"] = "loyalty_problem"
                 if not as_json:
                     typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
+        except SyncedThisRound as exc:
+            # Another host did this store's work in this round: nothing to report as trouble.
+            summary |= {
+                "outcome": "skipped_synced",
+                "host": exc.host,
+                "run_started_at": exc.started_at.isoformat(),
+                "run_outcome": exc.outcome,
+            }
+            if not quiet and not as_json:
+                typer.echo(clean(f"{name}: skipped, {_synced_words(exc)}"))
+        except LockHeld as exc:
+            summary |= {"outcome": "skipped_busy", "holder": exc.holder, "error": str(exc)}
+            if sync_round is None:
+                codes.add(exc.exit_code)  # one store asked for, and it was not synced: 75
+                if not as_json:
+                    typer.echo(clean(f"skipped: {exc}"), err=True)
+            elif not quiet and not as_json:  # the other host is on it: not trouble
+                typer.echo(clean(f"{name}: skipped, busy on {exc.holder or 'another process'}"))
         except BazgashtError as exc:
-            skipped = isinstance(exc, LockHeld)
-            summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
+            summary |= {"outcome": "failed", "error": str(exc)}
             codes.add(exc.exit_code)
             if not as_json:
-                typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
+                typer.echo(clean(f"error: {exc}"), err=True)
         except Exception as exc:  # a bug, or something nobody foresaw: still only this store
             if context.debug:
                 traceback.print_exc()
@@ -156,6 +178,13 @@ def _unexpected(name: str, exc: Exception) -> str:
         f"store {name!r}: unexpected {type(exc).__name__}"
         + (f": {text}" if text else "")
         + " (run with --debug for the traceback, and please report it)"
+    )
+
+
+def _synced_words(exc: SyncedThisRound) -> str:
+    where = f" on {exc.host}" if exc.host else " by another process"
+    return (
+        f"already synced{where} this round ({exc.outcome}, started {exc.started_at:%H:%M:%S} UTC)"
     )
 
 
@@ -239,6 +268,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
                         "deleted": last["deleted"],
                         "requests": last["requests"],
                         "error": last["error"],
+                        "host": last["host"],
                     },
                 }
             )
@@ -249,7 +279,14 @@ def status(context: AppContext, *, as_json: bool) -> None:
         typer.echo("No store has been synced yet.")
         return
     table = Table(
-        "store", "last run (UTC)", "outcome", "orders", "customers", "mirrored", "quarantine"
+        "store",
+        "last run (UTC)",
+        "host",
+        "outcome",
+        "orders",
+        "customers",
+        "mirrored",
+        "quarantine",
     )
     for row in rows:
         last = row["last_run"]
@@ -257,6 +294,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
             table.add_row(
                 row["store"],
                 "never",
+                "—",
                 "—",
                 "—",
                 "—",
@@ -268,6 +306,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
         table.add_row(
             row["store"],
             last["started_at"][:19],
+            last["host"] or "—",
             outcome,
             str(last["orders"]),
             str(last["customers"]),

@@ -127,4 +127,4 @@ def test_loyalty_settings_marks_defaults_and_the_owners_values(
     assert data["sources"]["cashback_percent"] == "default"
     assert run(base) == 0
     out = capsys.readouterr().out
-    assert "default for IRT" in out and "you (config)" in out
+    assert "default for IRT" in out and "set by you" in out
