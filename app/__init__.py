@@ -13,8 +13,9 @@ use cases call ``loyalty`` and ``connector``. What lives here:
   (``program_for``), showing the settings and their history (``settings_view``), changing
   or importing them with a preview of the effect first (``plan_change``, ``plan_import``,
   ``apply_change``);
-* syncing a store (``sync_one``) and pushing customers' loyalty states to WooCommerce
-  (``push_states``, ``push_store``);
+* syncing a store (``sync_one``), several in a round shared with other hosts
+  (``start_round``, ``sync_stores``, ``round_exit_code``), the last runs (``sync_status``),
+  and pushing customers' loyalty states to WooCommerce (``push_states``, ``push_store``);
 * the loyalty program (``store_program``, ``reconcile_store``, ``redeem_points``,
   ``grant_points``, ``customer_balance``, ``customer_history``, ``top_balances``,
   ``expiring_points``, ``store_redemptions``, ``verify_store``, ``program_summary``);
@@ -157,12 +158,16 @@ from app._stores import (
 from app._sync import (
     Progress,
     Round,
+    StoreOutcome,
     StoreRun,
     SyncedThisRound,
     push_enabled,
     push_store,
+    round_exit_code,
     start_round,
     sync_one,
+    sync_status,
+    sync_stores,
 )
 from app._webhooks import (
     MAX_BODY_BYTES,
@@ -227,6 +232,7 @@ __all__ = [
     "SignedRequest",
     "StoreConfig",
     "StoreError",
+    "StoreOutcome",
     "StoreRun",
     "StorefrontRefused",
     "SyncedThisRound",
@@ -308,6 +314,7 @@ __all__ = [
     "request_signature",
     "request_signature_valid",
     "reserve_points",
+    "round_exit_code",
     "run_again",
     "save_config",
     "set_campaign_status",
@@ -325,6 +332,8 @@ __all__ = [
     "store_rfm",
     "store_rows",
     "sync_one",
+    "sync_status",
+    "sync_stores",
     "top_balances",
     "validation_message",
     "verify_store",

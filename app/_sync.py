@@ -8,7 +8,7 @@ customers whose loyalty state changed are pushed to WooCommerce's customer meta.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,8 @@ from connector import (
     WooClient,
     check_store,
     host_name,
+    orders,
+    quarantine,
     remember_facts,
     store_lock,
     stores,
@@ -246,15 +248,152 @@ def _sync_one(
         return StoreRun(mirrored, program, pushed)
 
 
+@dataclass
+class StoreOutcome:
+    """What became of one store of ``sync_stores``: its summary (``--format json``), the
+    exit code it asks for (0: none), and what an entry point shows of it."""
+
+    store: str
+    #: ok, loyalty_problem, skipped_synced, skipped_busy or failed.
+    outcome: str
+    summary: dict[str, Any]
+    exit_code: int = 0
+    run: StoreRun | None = None
+    #: The exception that made it skipped or failed (``SyncedThisRound``, ``LockHeld``…).
+    error: Exception | None = None
+    #: True when ``error`` is nobody's on purpose: a bug (the traceback is worth showing).
+    unexpected: bool = False
+
+
+def sync_stores(
+    registry: Registry,
+    names: list[str],
+    sync: Callable[[str, Round | None], StoreRun],
+) -> Iterator[StoreOutcome]:
+    """``sync`` each store (``sync_one`` with the caller's progress and options), one after
+    the other, whatever happens to one of them; yields each outcome as it is known. Several
+    stores make a round shared with the other hosts running it (``start_round``,
+    docs/agencies.md): a store busy on another host, or synced since the round began, is
+    skipped and asks for no exit code; one store asked for and busy asks for 75."""
+    sync_round = start_round(registry) if len(names) > 1 else None
+    for name in names:
+        summary: dict[str, Any] = {"store": name}
+        try:
+            run = sync(name, sync_round)
+        except SyncedThisRound as exc:
+            summary |= {
+                "outcome": "skipped_synced",
+                "host": exc.host,
+                "run_started_at": exc.started_at.isoformat(),
+                "run_outcome": exc.outcome,
+            }
+            yield StoreOutcome(name, "skipped_synced", summary, error=exc)
+        except LockHeld as exc:
+            summary |= {"outcome": "skipped_busy", "holder": exc.holder, "error": str(exc)}
+            code = exc.exit_code if sync_round is None else 0
+            yield StoreOutcome(name, "skipped_busy", summary, code, error=exc)
+        except BazgashtError as exc:
+            summary |= {"outcome": "failed", "error": str(exc)}
+            yield StoreOutcome(name, "failed", summary, exc.exit_code, error=exc)
+        except Exception as exc:  # a bug, or something nobody foresaw: still only this store
+            summary |= {"outcome": "failed", "error": unexpected_words(name, exc)}
+            yield StoreOutcome(name, "failed", summary, 1, error=exc, unexpected=True)
+        else:
+            # A problem: the mirror is fine; a reward coupon could not be issued or checked,
+            # or the customers' points could not be pushed to the store.
+            summary |= {"outcome": "ok", **run.as_dict()}
+            if run.problems:
+                summary["outcome"] = "loyalty_problem"
+            code = 1 if run.problems else 0
+            yield StoreOutcome(name, summary["outcome"], summary, code, run)
+
+
+def round_exit_code(outcomes: list[StoreOutcome]) -> int:
+    """A configuration error outranks a failed store, which outranks a skipped one."""
+    codes = {o.exit_code for o in outcomes}
+    return next((c for c in (2, 1, 75) if c in codes), 0)
+
+
+def unexpected_words(name: str, exc: Exception) -> str:
+    """One line for an exception nobody raised on purpose (the traceback: --debug)."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 300 else text[:299] + "…"
+    return (
+        f"store {name!r}: unexpected {type(exc).__name__}"
+        + (f": {text}" if text else "")
+        + " (run with --debug for the traceback, and please report it)"
+    )
+
+
+def sync_status(registry: Registry) -> list[dict[str, Any]]:
+    """``sync status``: each store's last run (with the host that ran it), its mirrored
+    orders and its unresolved quarantine."""
+    rows = []
+    with registry.engine().connect() as conn:
+        for store_id, name in conn.execute(
+            select(stores.c.id, stores.c.name).order_by(stores.c.name)
+        ):
+            last = (
+                conn.execute(
+                    select(sync_runs)
+                    .where(sync_runs.c.store_id == store_id)
+                    .order_by(sync_runs.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            mirrored = conn.execute(
+                select(func.count()).where(
+                    orders.c.store_id == store_id, orders.c.deleted_at.is_(None)
+                )
+            ).scalar()
+            quarantined = conn.execute(
+                select(func.count()).where(
+                    quarantine.c.store_id == store_id, quarantine.c.resolved_at.is_(None)
+                )
+            ).scalar()
+            rows.append(
+                {
+                    "store": name,
+                    "orders_mirrored": mirrored,
+                    "quarantined": quarantined,
+                    "last_run": None
+                    if last is None
+                    else {
+                        "started_at": last["started_at"].isoformat(),
+                        "finished_at": last["finished_at"].isoformat()
+                        if last["finished_at"]
+                        else None,
+                        "outcome": last["outcome"],
+                        "mode": last["mode"],
+                        "orders": last["orders"],
+                        "customers": last["customers"],
+                        "quarantined": last["quarantined"],
+                        "deleted": last["deleted"],
+                        "requests": last["requests"],
+                        "error": last["error"],
+                        "host": last["host"],
+                    },
+                }
+            )
+    return rows
+
+
 __all__ = [
     "ENV_ROUND_GRACE",
     "ROUND_GRACE",
     "Progress",
     "Round",
+    "StoreOutcome",
     "StoreRun",
     "SyncedThisRound",
     "push_enabled",
     "push_store",
+    "round_exit_code",
     "start_round",
     "sync_one",
+    "sync_status",
+    "sync_stores",
+    "unexpected_words",
 ]
