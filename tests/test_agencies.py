@@ -21,7 +21,7 @@ from app import Registry, SyncedThisRound, start_round, sync_one
 from cli.main import run
 from connector import ENV_HOST_NAME, LockHeld, open_database, store_lock
 from connector._schema import stores, sync_runs
-from connector.samplestore import SampleStore
+from samplestore import SampleStore
 from tests._helpers import ROOT, mirror, store_truth, write_config
 
 STORES = 20
