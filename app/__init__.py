@@ -9,8 +9,13 @@ use cases call ``loyalty`` and ``connector``. What lives here:
 * the stores (``add_store``, ``store_rows``, ``remove_store``, ``check_store_now``,
   ``repoint_store``, and the checks of what the owner types: ``new_store_address``,
   ``checked_key``, ``checked_secret``, ``checked_secret_env``);
-* syncing a store (``sync_one``) and pushing customers' loyalty states to WooCommerce
-  (``push_states``, ``push_store``);
+* the loyalty program's settings, stored in the database: a store's program in force
+  (``program_for``), showing the settings and their history (``settings_view``), changing
+  or importing them with a preview of the effect first (``plan_change``, ``plan_import``,
+  ``apply_change``);
+* syncing a store (``sync_one``), several in a round shared with other hosts
+  (``start_round``, ``sync_stores``, ``round_exit_code``), the last runs (``sync_status``),
+  and pushing customers' loyalty states to WooCommerce (``push_states``, ``push_store``);
 * the loyalty program (``store_program``, ``reconcile_store``, ``redeem_points``,
   ``grant_points``, ``customer_balance``, ``customer_history``, ``top_balances``,
   ``expiring_points``, ``store_redemptions``, ``verify_store``, ``program_summary``);
@@ -101,6 +106,18 @@ from app._loyalty import (
 )
 from app._push import BATCH_LIMIT, PushResult, push_states
 from app._registry import Registry
+from app._settings import (
+    AppliedChange,
+    SettingsChange,
+    SettingsView,
+    actor_of,
+    apply_change,
+    ignored_config,
+    plan_change,
+    plan_import,
+    program_for,
+    settings_view,
+)
 from app._signing import (
     canonical_query,
     request_signature,
@@ -138,7 +155,20 @@ from app._stores import (
     repoint_store,
     store_rows,
 )
-from app._sync import Progress, StoreRun, push_enabled, push_store, sync_one
+from app._sync import (
+    Progress,
+    Round,
+    StoreOutcome,
+    StoreRun,
+    SyncedThisRound,
+    push_enabled,
+    push_store,
+    round_exit_code,
+    start_round,
+    sync_one,
+    sync_status,
+    sync_stores,
+)
 from app._webhooks import (
     MAX_BODY_BYTES,
     TOPICS,
@@ -178,6 +208,7 @@ __all__ = [
     "STORE_NAME_PATTERN",
     "TOPICS",
     "AnalysisTarget",
+    "AppliedChange",
     "ApplyResult",
     "BadOption",
     "BazgashtError",
@@ -195,16 +226,23 @@ __all__ = [
     "Redeemed",
     "Registry",
     "Repointed",
+    "Round",
+    "SettingsChange",
+    "SettingsView",
     "SignedRequest",
     "StoreConfig",
     "StoreError",
+    "StoreOutcome",
     "StoreRun",
     "StorefrontRefused",
+    "SyncedThisRound",
     "Webhook",
     "WebhookReport",
     "WooClient",
+    "actor_of",
     "add_store",
     "analysis_target",
+    "apply_change",
     "apply_deliveries",
     "audience_program",
     "authenticate",
@@ -240,6 +278,7 @@ __all__ = [
     "grant_points",
     "history_answer",
     "history_limit",
+    "ignored_config",
     "inbox_counts",
     "install_webhooks",
     "instant_text",
@@ -253,8 +292,11 @@ __all__ = [
     "orders_before_program",
     "pending_stores",
     "ping_of",
+    "plan_change",
+    "plan_import",
     "preview_campaign",
     "program_answer",
+    "program_for",
     "program_of",
     "program_summary",
     "prune_inbox",
@@ -272,10 +314,13 @@ __all__ = [
     "request_signature",
     "request_signature_valid",
     "reserve_points",
+    "round_exit_code",
     "run_again",
     "save_config",
     "set_campaign_status",
+    "settings_view",
     "shop_address",
+    "start_round",
     "store_campaigns",
     "store_cohorts",
     "store_facts",
@@ -287,6 +332,8 @@ __all__ = [
     "store_rfm",
     "store_rows",
     "sync_one",
+    "sync_status",
+    "sync_stores",
     "top_balances",
     "validation_message",
     "verify_store",

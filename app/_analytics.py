@@ -10,16 +10,15 @@ which an entry point shows as a mistake in that option.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Engine
 
 from app._registry import Registry
+from app._settings import program_for
 from connector import ConfigError
-from loyalty import parse_settings
 from loyalty.analytics import (
     Calendar,
     MetricsReport,
@@ -35,6 +34,7 @@ from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.periods import parse_instant
 from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
+from loyalty.stored import SettingsNotImported
 
 
 class BadOption(ConfigError):
@@ -54,12 +54,17 @@ class AnalysisTarget:
     store_id: int
     info: StoreInfo
     as_of: datetime
-    #: The store's loyalty settings as configured (read when a figure needs them).
-    loyalty_settings: dict[str, Any]
+    #: Where the store's loyalty settings are read when a figure needs them (the database).
+    registry: Registry = field(repr=False, compare=False)
 
     def point_value(self) -> Decimal | None:
-        """The loyalty point value the owner set (``None``: the currency's default)."""
-        return parse_settings(self.name, self.loyalty_settings).point_value
+        """The loyalty point value the owner set (``None``: the currency's default), from
+        the settings stored in the database (``program_for``), never the config file."""
+        try:
+            program = program_for(self.registry, self.name, datetime.now(UTC), create=False)
+        except SettingsNotImported:
+            return None
+        return program.point_value if program.sources.get("point_value") == "config" else None
 
     def statuses(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """Each status WooCommerce's own or one the store's orders have."""
@@ -97,7 +102,7 @@ def analysis_target(registry: Registry, store: str | None, as_of: str | None) ->
             "happened. Leave --as-of out for now.",
             "--as-of",
         )
-    return AnalysisTarget(name, engine, store_id, info, when, registry.store(name).loyalty)
+    return AnalysisTarget(name, engine, store_id, info, when, registry)
 
 
 def store_metrics(target: AnalysisTarget, request: MetricsRequest) -> MetricsReport:

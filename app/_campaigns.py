@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from app._registry import Registry
-from loyalty import Program, load_program
+from app._settings import program_for
+from loyalty import Program
 from loyalty.analytics.queries import StoreInfo, store_info
 from loyalty.campaigns import (
     Campaign,
@@ -47,7 +48,7 @@ def audience_program(
     """The loyalty program, when the audience needs it (points-expiring)."""
     if parse_audience(audience).kind != "points-expiring":
         return None
-    return load_program(registry.engine(), store, registry.store(store).loyalty, now, create=False)
+    return program_for(registry, store, now, create=False)
 
 
 def preview_campaign(

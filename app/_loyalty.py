@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app._registry import Registry
+from app._settings import program_for
 from loyalty import (
     BalanceReport,
     Entry,
@@ -27,7 +28,6 @@ from loyalty import (
     finish_pending,
     grant,
     history,
-    load_program,
     redeem,
     resolve_customer,
     run_program,
@@ -40,8 +40,9 @@ from loyalty.redeem import redemptions
 
 
 def store_program(registry: Registry, name: str, now: datetime) -> Program:
-    """The store's program, resolved (created on first use)."""
-    return load_program(registry.engine(), name, registry.store(name).loyalty, now)
+    """The store's program under the settings stored in the database (``program_for``;
+    created on first use, its first settings version from the config file)."""
+    return program_for(registry, name, now)
 
 
 def customer_identity(registry: Registry, program: Program, customer: str) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app._registry import Registry
 from app._schema import storefront_nonces
+from app._settings import program_for
 from app._signing import (
     MAX_SKEW_SECONDS,
     NONCE_FORMAT,
@@ -39,7 +40,7 @@ from app._signing import (
 )
 from app._state import customer_state, instant_text, known_customer, money_text
 from connector import BazgashtError, CouponApi
-from loyalty import Program, RedeemError, Redemption, history, load_program
+from loyalty import Program, RedeemError, Redemption, history
 from loyalty.redeem import get_redemption, issue, reserve
 from loyalty.rules import CASHBACK, EXPIRY, MANUAL, REDEEM, SECOND, WELCOME, family
 from loyalty.settings import MAX_POINTS
@@ -333,7 +334,7 @@ def current_redemption(engine: Engine, redemption_id: int) -> Redemption:
 
 def program_of(registry: Registry, store: str, now: datetime) -> Program:
     """The store's resolved program (``ConfigError`` before the store's first sync)."""
-    return load_program(registry.engine(), store, registry.store(store).loyalty, now, create=False)
+    return program_for(registry, store, now, create=False)
 
 
 __all__ = [

@@ -76,7 +76,8 @@ from connector import (
     stores,
     write_records,
 )
-from loyalty import ProgramRun, after_sync, load_program
+from loyalty import ProgramRun, after_sync
+from loyalty.stored import stored_program
 
 log = logging.getLogger("bazgasht.webhooks")
 
@@ -694,7 +695,7 @@ def apply_deliveries(
         result.program = after_sync(engine, client, store, store_id, settings, now())
         result.problems += result.program.problems
         if push:
-            program = load_program(engine, store, settings, now(), create=False)
+            program = stored_program(engine, store, now(), config=settings, create=False)
             try:
                 result.push = push_states(engine, client, program, now())
             except LockHeld as exc:

@@ -6,17 +6,22 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app import Registry, StoreRun, sync_one
+from app import Registry, Round, StoreRun, sync_one
 from cli._context import stderr_console
 from cli._render import esc
 
 
 def sync_with_progress(
-    registry: Registry, name: str, full: bool, concurrency: int, progress: bool
+    registry: Registry,
+    name: str,
+    full: bool,
+    concurrency: int,
+    progress: bool,
+    sync_round: Round | None = None,
 ) -> StoreRun:
     """``app.sync_one``, with a progress bar when ``progress`` (a terminal)."""
     if not progress:
-        return sync_one(registry, name, full=full, concurrency=concurrency)
+        return sync_one(registry, name, full=full, concurrency=concurrency, sync_round=sync_round)
     with Progress(
         TextColumn(f"[bold]{esc(name)}[/] {{task.description}}"),
         BarColumn(),
@@ -32,4 +37,11 @@ def sync_with_progress(
                 tasks[resource] = bar.add_task(resource, total=expected)
             bar.update(tasks[resource], completed=done)
 
-        return sync_one(registry, name, full=full, concurrency=concurrency, progress=on_page)
+        return sync_one(
+            registry,
+            name,
+            full=full,
+            concurrency=concurrency,
+            progress=on_page,
+            sync_round=sync_round,
+        )

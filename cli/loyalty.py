@@ -1,12 +1,7 @@
 """``bazgasht loyalty …``: the loyalty program's commands (thin: parse, call, render).
 
-The settings live in the config file, per store::
-
-    [stores.myshop.loyalty]
-    welcome_points = 100
-    cashback_percent = 2
-    expiry_months = 12
-
+The settings are kept in the database (``bazgasht loyalty settings``, ``cli/settings.py``);
+the config file's ``[stores.NAME.loyalty]`` only starts a new program.
 ``docs/loyalty.md`` explains the program to a shop owner.
 """
 
@@ -25,6 +20,7 @@ from app import (
     customer_history,
     expiring_points,
     grant_points,
+    ignored_config,
     orders_before_program,
     program_of,
     program_summary,
@@ -35,6 +31,7 @@ from app import (
     top_balances,
     verify_store,
 )
+from cli import settings as settings_cmd
 from cli._context import AppContext, app_context, stdout_console
 from cli._csv import print_csv
 from cli._options import (
@@ -56,16 +53,16 @@ from cli._options import (
 )
 from cli._render import Table, clean, esc, json_text
 from connector import ConfigError, money_json, money_text
-from loyalty import DemoTour, Program, ProgramRun, Redemption, load_program
+from loyalty import DemoTour, Program, ProgramRun, Redemption
 from loyalty.program import PastOrders
-from loyalty.settings import parse_settings
 
 app = new_app(
     "The loyalty program: points, balances, reward coupons.\n\n"
     "Customers earn points for signing up, for their second purchase and as cashback, and "
-    "redeem them as coupons in your store.\n\nSettings: [stores.NAME.loyalty] in the config file "
-    "(see `bazgasht loyalty settings` and docs/loyalty.md)."
+    "redeem them as coupons in your store.\n\nSettings: kept in the database, the same on every "
+    "host (`bazgasht loyalty settings`; docs/loyalty.md)."
 )
+app.add_typer(settings_cmd.app, name="settings")
 
 CustomerArg = Annotated[
     str,
@@ -148,55 +145,6 @@ def _when(value: datetime | None, program: Program) -> str:
 # --------------------------------------------------------------------------- commands
 
 
-@app.command("settings")
-def settings_cmd(
-    ctx: typer.Context,
-    store: StoreOpt = None,
-    fmt: FormatOpt = TableOrJson.TABLE,
-    as_json: JsonOpt = False,
-) -> None:
-    """The program's settings in force, and where each comes from.
-
-    Defaults are filled in; each value says whether it comes from your config, the default
-    or the store's currency.
-
-    \b
-    Examples:
-      bazgasht loyalty settings
-      bazgasht loyalty settings --store myshop --format json
-    """
-    as_json = output_format(fmt, as_json) is Format.JSON
-    context = app_context(ctx)
-    name = _store(context, store)
-    parse_settings(name, context.store(name).loyalty)  # a config error first, even offline
-    program = load_program(
-        context.engine(), name, context.store(name).loyalty, _now(ctx), create=False
-    )
-    rows = program.as_table()
-    if as_json:
-        _echo_json(
-            {
-                "store": name,
-                "settings": {k: v for k, v, _ in rows},
-                # "config" (set by the owner) or which default (docs/loyalty.md).
-                "sources": {k: program.sources.get(k, "default") for k, _, _ in rows},
-            }
-        )
-        return
-    table = Table("setting", "value", "from", title=f"Loyalty program of {name}")
-    for setting, value, source in rows:
-        table.add_row(setting, value, source)
-    console = stdout_console()
-    console.print(table)
-    currency = esc(program.currency or "?")  # as the store told it
-    console.print(
-        f"Currency {currency} with {program.decimals} decimals: "
-        f"1 point = {program.point_value} {currency}; "
-        f"{program.min_redeem_points} points = "
-        f"{program.amount_of(program.min_redeem_points)} {currency}."
-    )
-
-
 @app.command("reconcile")
 def reconcile_cmd(
     ctx: typer.Context,
@@ -226,9 +174,9 @@ def reconcile_cmd(
 ) -> None:
     """Bring the ledger in line with the orders now.
 
-    Appends only the differences. `sync` does this at the end of every run; run it by hand
-    after changing the settings (an earlier `starts_at` credits past orders). Also finishes
-    redemptions that a crash or an unreachable store left pending.
+    Appends only the differences. `sync` does this at the end of every run (and `loyalty
+    settings set` after a change of the settings). Also finishes redemptions that a crash
+    or an unreachable store left pending.
 
     \b
     Examples:
@@ -252,6 +200,8 @@ def reconcile_cmd(
             typer.echo(clean(run.one_line()))
             for line in finished_lines(name, run.finished):
                 typer.echo(line)
+            for line in settings_cmd.ignored_lines(name, ignored_config(context, name)):
+                typer.echo(line, err=True)
         for problem in run.problems:
             if not as_json:
                 typer.echo(clean(f"warning: {name}: {problem}"), err=True)
@@ -736,8 +686,8 @@ def start_lines(context: AppContext, name: str, program: Program, past: PastOrde
     return [
         clean(f"{head}: {past.orders:,} earlier orders earn no points."),
         clean(
-            f"To credit them, set starts_at = {first} under [stores.{name}.loyalty] in "
-            f"{context.config_path}, then run `bazgasht loyalty reconcile --store {name}`."
+            f"To credit them: `bazgasht loyalty settings set starts_at {first} --store {name}` "
+            "(it shows what that credits before it applies)."
         ),
     ]
 
@@ -770,8 +720,10 @@ def finished_lines(name: str, finished: list[Redemption]) -> list[str]:
 
 def run_notes(context: AppContext, name: str, run: ProgramRun) -> list[str]:
     """What a sync or reconcile run tells the owner beyond its one line: redemptions it
-    finished, and — on a store's first sync — when the program started."""
+    finished, on a store's first sync when the program started, and whether the config
+    file's loyalty settings say otherwise than the stored ones (they are ignored)."""
     lines = finished_lines(name, run.finished)
+    lines += settings_cmd.ignored_lines(name, ignored_config(context, name))
     if run.started_at is not None:
         program = program_of(context, name, run.started_at)
         lines += start_lines(context, name, program, orders_before_program(context, program))

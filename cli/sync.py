@@ -8,9 +8,17 @@ import traceback
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
 from typer.core import TyperGroup
 
+from app import (
+    Round,
+    StoreOutcome,
+    StoreRun,
+    SyncedThisRound,
+    round_exit_code,
+    sync_status,
+    sync_stores,
+)
 from cli._context import AppContext, app_context, stdout_console
 from cli._options import (
     AllOpt,
@@ -27,7 +35,7 @@ from cli._options import (
 from cli._progress import sync_with_progress
 from cli._render import Table, clean
 from cli.loyalty import run_notes
-from connector import BazgashtError, LockHeld, orders, quarantine, stores, sync_runs
+from connector import BazgashtError, LockHeld
 
 
 class _SyncGroup(TyperGroup):
@@ -78,9 +86,11 @@ def sync(
 
     Copies what changed since the last run into the local database, then brings the loyalty
     ledger up to date. Safe to run from cron every few minutes: a run that is killed resumes
-    where it stopped, and a run that finds another one busy with the same store exits with
-    code 75. Exit codes: 0 ok, 1 a store failed, 2 usage or configuration error, 75 skipped.
-    `bazgasht sync status` shows the last run of each store.
+    where it stopped, and a run that finds another one busy with its one store exits with
+    code 75. With several stores (--all) the hosts share the work: a store busy elsewhere,
+    or synced elsewhere since this run began, is skipped and is no error. Exit codes: 0 ok,
+    1 a store failed, 2 usage or configuration error, 75 skipped. `bazgasht sync status`
+    shows the last run of each store and the host that ran it.
 
     \b
     Examples:
@@ -104,58 +114,56 @@ def sync(
         typer.echo(json.dumps({"stores": [], "error": str(exc)}, indent=2))
         raise typer.Exit(exc.exit_code) from None
     show_progress = sys.stdout.isatty() and not quiet and not as_json
-    summaries: list[dict[str, Any]] = []
-    codes: set[int] = set()
-    for name in targets:
-        # Whatever happens to one store, the others are synced and the summary printed.
-        summary: dict[str, Any] = {"store": name}
-        notes: list[str] = []
-        try:
-            run = sync_with_progress(context, name, full, concurrency, show_progress)
-            summary |= {"outcome": "ok", **run.as_dict()}
-            notes = run_notes(context, name, run.loyalty)
-            for problem in run.problems:
-                # The mirror is fine; a reward coupon could not be issued or checked, or the
-                # customers' points could not be pushed to the store.
-                codes.add(1)
-                summary["outcome"] = "loyalty_problem"
-                if not as_json:
-                    typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
-        except BazgashtError as exc:
-            skipped = isinstance(exc, LockHeld)
-            summary |= {"outcome": "skipped" if skipped else "failed", "error": str(exc)}
-            codes.add(exc.exit_code)
-            if not as_json:
-                typer.echo(clean(f"{'skipped' if skipped else 'error'}: {exc}"), err=True)
-        except Exception as exc:  # a bug, or something nobody foresaw: still only this store
-            if context.debug:
-                traceback.print_exc()
-            message = _unexpected(name, exc)
-            summary |= {"outcome": "failed", "error": message}
-            codes.add(1)
-            if not as_json:
-                typer.echo(clean(f"error: {message}"), err=True)
-        summaries.append(summary)
-        if summary["outcome"] != "failed" and "orders" in summary and not quiet and not as_json:
-            typer.echo(_one_line(summary))
-            for note in notes:  # pending coupons now issued; when a new program started
-                typer.echo(note)
-    # A configuration error outranks a failed store, which outranks a skipped one.
-    exit_code = next((c for c in (2, 1, 75) if c in codes), 0)
+
+    def sync(name: str, sync_round: Round | None) -> StoreRun:
+        return sync_with_progress(context, name, full, concurrency, show_progress, sync_round)
+
+    outcomes: list[StoreOutcome] = []
+    # Whatever happens to one store, the others are synced and the summary printed.
+    for done in sync_stores(context, targets, sync):
+        outcomes.append(done)
+        _show(context, done, quiet=quiet, as_json=as_json, several=len(targets) > 1)
+    exit_code = round_exit_code(outcomes)
     if as_json:
-        typer.echo(json.dumps({"stores": summaries}, indent=2))
+        typer.echo(json.dumps({"stores": [o.summary for o in outcomes]}, indent=2))
     if exit_code:
         raise typer.Exit(exit_code)
 
 
-def _unexpected(name: str, exc: Exception) -> str:
-    """One line for an exception nobody raised on purpose (the traceback: --debug)."""
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 300 else text[:299] + "…"
+def _show(
+    context: AppContext, done: StoreOutcome, *, quiet: bool, as_json: bool, several: bool
+) -> None:
+    """One store's outcome, as the terminal (or cron's mail) shows it."""
+    name, exc = done.store, done.error
+    if done.unexpected and context.debug and exc is not None:
+        traceback.print_exception(exc)
+    if as_json:
+        return
+    if isinstance(exc, SyncedThisRound):
+        # Another host did this store's work in this round: nothing to report as trouble.
+        if not quiet:
+            typer.echo(clean(f"{name}: skipped, {_synced_words(exc)}"))
+    elif isinstance(exc, LockHeld):
+        if not several:  # one store asked for, and it was not synced: 75
+            typer.echo(clean(f"skipped: {exc}"), err=True)
+        elif not quiet:  # the other host is on it: not trouble
+            typer.echo(clean(f"{name}: skipped, busy on {exc.holder or 'another process'}"))
+    elif done.outcome == "failed":
+        typer.echo(clean(f"error: {done.summary['error']}"), err=True)
+    elif done.run is not None:
+        for problem in done.run.problems:
+            typer.echo(clean(f"error: store {name!r}, loyalty: {problem}"), err=True)
+        if not quiet:
+            typer.echo(_one_line(done.summary))
+            # pending coupons now issued; when a new program started; ignored config
+            for note in run_notes(context, name, done.run.loyalty):
+                typer.echo(note)
+
+
+def _synced_words(exc: SyncedThisRound) -> str:
+    where = f" on {exc.host}" if exc.host else " by another process"
     return (
-        f"store {name!r}: unexpected {type(exc).__name__}"
-        + (f": {text}" if text else "")
-        + " (run with --debug for the traceback, and please report it)"
+        f"already synced{where} this round ({exc.outcome}, started {exc.started_at:%H:%M:%S} UTC)"
     )
 
 
@@ -193,55 +201,7 @@ def status_cmd(
 
 def status(context: AppContext, *, as_json: bool) -> None:
     """The last run of each store, its counts and errors, and the quarantine size."""
-    engine = context.engine()
-    rows = []
-    with engine.connect() as conn:
-        for store_id, name in conn.execute(
-            select(stores.c.id, stores.c.name).order_by(stores.c.name)
-        ):
-            last = (
-                conn.execute(
-                    select(sync_runs)
-                    .where(sync_runs.c.store_id == store_id)
-                    .order_by(sync_runs.c.id.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
-            mirrored = conn.execute(
-                select(func.count()).where(
-                    orders.c.store_id == store_id, orders.c.deleted_at.is_(None)
-                )
-            ).scalar()
-            quarantined = conn.execute(
-                select(func.count()).where(
-                    quarantine.c.store_id == store_id, quarantine.c.resolved_at.is_(None)
-                )
-            ).scalar()
-            rows.append(
-                {
-                    "store": name,
-                    "orders_mirrored": mirrored,
-                    "quarantined": quarantined,
-                    "last_run": None
-                    if last is None
-                    else {
-                        "started_at": last["started_at"].isoformat(),
-                        "finished_at": last["finished_at"].isoformat()
-                        if last["finished_at"]
-                        else None,
-                        "outcome": last["outcome"],
-                        "mode": last["mode"],
-                        "orders": last["orders"],
-                        "customers": last["customers"],
-                        "quarantined": last["quarantined"],
-                        "deleted": last["deleted"],
-                        "requests": last["requests"],
-                        "error": last["error"],
-                    },
-                }
-            )
+    rows = sync_status(context)
     if as_json:
         typer.echo(json.dumps({"stores": rows}, indent=2))
         return
@@ -249,7 +209,14 @@ def status(context: AppContext, *, as_json: bool) -> None:
         typer.echo("No store has been synced yet.")
         return
     table = Table(
-        "store", "last run (UTC)", "outcome", "orders", "customers", "mirrored", "quarantine"
+        "store",
+        "last run (UTC)",
+        "host",
+        "outcome",
+        "orders",
+        "customers",
+        "mirrored",
+        "quarantine",
     )
     for row in rows:
         last = row["last_run"]
@@ -257,6 +224,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
             table.add_row(
                 row["store"],
                 "never",
+                "—",
                 "—",
                 "—",
                 "—",
@@ -268,6 +236,7 @@ def status(context: AppContext, *, as_json: bool) -> None:
         table.add_row(
             row["store"],
             last["started_at"][:19],
+            last["host"] or "—",
             outcome,
             str(last["orders"]),
             str(last["customers"]),

@@ -32,7 +32,7 @@ from connector._errors import (
 )
 from connector._facts import StoreRow, remember_facts, store_row
 from connector._identity import archive_store, verify_identity
-from connector._lock import store_lock
+from connector._lock import ENV_HOST_NAME, host_name, store_lock
 from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
 from connector._schema import (
     Money,
@@ -77,6 +77,7 @@ __all__ = [
     "ALREADY_EXISTS",
     "CAMPAIGN_META_KEY",
     "CORE_ORDER_STATUSES",
+    "ENV_HOST_NAME",
     "MONEY_SCALE",
     "REDEMPTION_META_KEY",
     "ZERO_DECIMAL_CURRENCIES",
@@ -121,6 +122,7 @@ __all__ = [
     "from_units",
     "get_coupon",
     "guests",
+    "host_name",
     "lock_key",
     "mark_deleted",
     "metadata",

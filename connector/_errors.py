@@ -53,9 +53,15 @@ class ConfigError(BazgashtError):
 
 
 class LockHeld(BazgashtError):
-    """Another process (maybe on another host) is syncing this store right now."""
+    """Another process (maybe on another host) is syncing this store right now.
+
+    ``holder``: who holds it (``host (pid N)``), when the lock can tell."""
 
     exit_code = 75
+
+    def __init__(self, message: str, *, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class IncompleteScan(BazgashtError):

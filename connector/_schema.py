@@ -258,6 +258,9 @@ sync_runs = Table(
     Column("deleted", Integer, nullable=False),
     Column("requests", Integer, nullable=False),
     Column("error", Text),
+    # Which machine ran it (migration 0010_settings): `sync status` shows it, and an agency's cron
+    # hosts tell each other which host holds or synced a store.
+    Column("host", String(255)),
     Index(None, "store_id", "started_at"),
 )
 

@@ -71,7 +71,7 @@ from connector._listing import (
     read_listing,
     usable_id,
 )
-from connector._lock import store_lock
+from connector._lock import host_name, store_lock
 from connector._models import Customer, Order, storable
 from connector._schema import (
     UTCDateTime,
@@ -1266,6 +1266,7 @@ def sync_store(
                         store_id=store_id,
                         started_at=now(),
                         outcome="running",
+                        host=host_name(),
                         mode="full" if full else "incremental",
                         resumed=False,
                         orders=0,

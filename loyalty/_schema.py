@@ -15,6 +15,11 @@
   request find one redemption.
 * ``loyalty_programs`` — per store: when the program was created (the default ``starts_at``)
   and what the last reconciliation saw (for the incremental runs).
+* ``loyalty_settings`` — the program's settings, versioned (migration 0010_settings): one row per
+  version of a store's settings, never updated — the values the owner set (JSON, the
+  ``ProgramSettings`` shape; unset keys take their defaults), when, by whom (``user@host``)
+  and how (``default``, ``toml-import``, ``cli``). The highest version is in force on every
+  host; ``(store_id, version)`` is the key, so two hosts cannot both write version n.
 * ``loyalty_order_facts`` / ``loyalty_account_facts`` — the rule inputs as the last
   reconciliation saw them: whose an order or an e-mail was before it changed, and, when the
   change log's triggers are missing, what the next run compares the mirror with.
@@ -61,6 +66,22 @@ loyalty_programs = Table(
     # JSON: the per-currency default amounts (welcome, second purchase, minimum redemption)
     # recorded when the program was created; the program keeps them (loyalty.settings).
     Column("defaults", Text),
+)
+
+loyalty_settings = Table(
+    "loyalty_settings",
+    metadata,
+    Column("store_id", Integer, ForeignKey("stores.id"), primary_key=True, autoincrement=False),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    # JSON object: the settings the owner set (ProgramSettings, unset keys are defaults).
+    Column("settings", Text, nullable=False),
+    # JSON object: {setting: [before, after]} of what this version changed.
+    Column("changes", Text, nullable=False),
+    Column("source", String(20), nullable=False),  # default | toml-import | cli
+    Column("changed_by", String(300), nullable=False),  # user@host
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("note", Text),
+    CheckConstraint("source IN ('default', 'toml-import', 'cli')", name="source"),
 )
 
 loyalty_ledger = Table(
@@ -174,6 +195,7 @@ loyalty_changes = Table(
 
 LOYALTY_TABLES = (
     loyalty_programs,
+    loyalty_settings,
     loyalty_ledger,
     loyalty_ledger_heads,
     loyalty_redemptions,
@@ -191,4 +213,5 @@ __all__ = [
     "loyalty_order_facts",
     "loyalty_programs",
     "loyalty_redemptions",
+    "loyalty_settings",
 ]

@@ -298,9 +298,19 @@ class Preview:
     outstanding_after: int
     liability_before: Decimal
     liability_after: Decimal
+    #: Identities whose balance the entries raise / lower (transfers included: they move a
+    #: customer's points), and those a balance of zero or more would leave below zero.
+    identities_gaining: int = 0
+    identities_losing: int = 0
+    identities_negative: int = 0
+    #: The identities most changed (``examples=`` of ``preview``): (identity, before, after).
+    examples: tuple[tuple[str, int, int], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["examples"] = [
+            {"identity": i, "points_before": b, "points_after": a} for i, b, a in self.examples
+        ]
         out["liability_before"] = str(self.liability_before)
         out["liability_after"] = str(self.liability_after)
         out["points_by_kind"] = dict(sorted(self.points_by_kind.items()))
@@ -314,11 +324,13 @@ def preview(
     *,
     full: bool = False,
     since: datetime | None = None,
+    examples: int = 0,
 ) -> Preview:
     """What ``reconcile(engine, program, now, full=..., since=...)`` would append, computed
     exactly as it would (phase 1) and not written. ``program`` may carry settings not in use
     yet (a settings preview: another rules fingerprint makes it a full plan). Takes no lock:
-    a writer that appends meanwhile makes the answer stale, not wrong for its snapshot."""
+    a writer that appends meanwhile makes the answer stale, not wrong for its snapshot.
+    ``examples``: how many of the most changed identities to name (the settings preview)."""
     with ExitStack() as stack:
         conn = stack.enter_context(engine.connect())
         stack.enter_context(working_memory(conn))
@@ -342,6 +354,7 @@ def preview(
             ),
             program.store_id,
         )
+        gaining, losing, negative, worst = _identity_changes(conn, e, program.store_id, examples)
         conn.rollback()
     stats = planner.stats
     return Preview(
@@ -356,7 +369,55 @@ def preview(
         outstanding_after=after,
         liability_before=program.amount_of(before),
         liability_after=program.amount_of(after),
+        identities_gaining=gaining,
+        identities_losing=losing,
+        identities_negative=negative,
+        examples=worst,
     )
+
+
+def _identity_changes(
+    conn: Connection, entries: Any, store_id: int, examples: int
+) -> tuple[int, int, int, tuple[tuple[str, int, int], ...]]:
+    """Per identity, the net change the planned ``entries`` make against its balance now:
+    how many gain, lose, fall below zero, and the ``examples`` most changed."""
+    led = loyalty_ledger
+    change = (
+        select(entries.c.identity, func.sum(entries.c.points).label("change"))
+        .group_by(entries.c.identity)
+        .subquery()
+    )
+    held = (
+        select(led.c.identity, func.sum(led.c.points).label("balance"))
+        .where(led.c.store_id == store_id, led.c.identity.in_(select(change.c.identity)))
+        .group_by(led.c.identity)
+        .subquery()
+    )
+    before = func.coalesce(held.c.balance, 0)
+    rows = (
+        select(change.c.identity, change.c.change, before.label("before"))
+        .select_from(change.outerjoin(held, held.c.identity == change.c.identity))
+        .where(change.c.change != 0)
+        .subquery()
+    )
+    one = literal(1)
+    falls = and_(rows.c.before >= 0, rows.c.before + rows.c.change < 0)
+    gaining, losing, negative = conn.execute(
+        select(
+            func.coalesce(func.sum(case((rows.c.change > 0, one), else_=0)), 0),
+            func.coalesce(func.sum(case((rows.c.change < 0, one), else_=0)), 0),
+            func.coalesce(func.sum(case((falls, one), else_=0)), 0),
+        )
+    ).one()
+    worst: tuple[tuple[str, int, int], ...] = ()
+    if examples > 0:
+        found = conn.execute(
+            select(rows.c.identity, rows.c.before, rows.c.change)
+            .order_by(func.abs(rows.c.change).desc(), rows.c.identity)
+            .limit(examples)
+        ).all()
+        worst = tuple((i, int(b), int(b) + int(c)) for i, b, c in found)
+    return int(gaining), int(losing), int(negative), worst
 
 
 def _outstanding(conn: Connection, points: Any, store_id: int) -> int:

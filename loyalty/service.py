@@ -11,10 +11,11 @@ from sqlalchemy import Engine, func, select
 
 from connector import BazgashtError, CouponApi, StoreError, orders
 from loyalty.balances import BalanceReport, balance_report, top
-from loyalty.program import load_program, orders_before_start, program_started
+from loyalty.program import orders_before_start, program_started
 from loyalty.reconcile import ReconcileResult, reconcile
 from loyalty.redeem import CouponCheck, Redemption, check_coupons, finish_pending, redeem
 from loyalty.settings import Program
+from loyalty.stored import stored_program
 
 log = logging.getLogger("bazgasht.loyalty")
 
@@ -102,6 +103,8 @@ def after_sync(
     store_id: int,
     settings: dict[str, Any] | None,
     now: datetime,
+    *,
+    actor: str | None = None,
 ) -> ProgramRun:
     """Call at the end of every ``sync`` of a store: reconcile the loyalty ledger with the
     freshly synced mirror, finish pending redemptions, notice used and expired coupons.
@@ -110,11 +113,15 @@ def after_sync(
     the run then says so (``started_at``, ``orders_before_start``) so the owner learns why
     past orders earn nothing and how to credit them.
 
-    Raises ``ConfigError`` for invalid loyalty settings and ``LockHeld`` when another process
-    keeps the store's ledger busy; store (HTTP) errors end up in ``ProgramRun.problems``."""
+    The program runs under the settings stored in the database (``loyalty.stored``);
+    ``settings`` (the config file's loyalty table) only make the first version of them.
+
+    Raises ``ConfigError`` for invalid loyalty settings (``SettingsNotImported`` when the
+    owner must decide on them first) and ``LockHeld`` when another process keeps the store's
+    ledger busy; store (HTTP) errors end up in ``ProgramRun.problems``."""
     with engine.connect() as conn:
         existed = program_started(conn, store_id)
-    program = load_program(engine, store_name, settings, now)
+    program = stored_program(engine, store_name, now, config=settings, actor=actor)
     if program.store_id != store_id:
         raise BazgashtError(f"store {store_name!r} is store id {program.store_id}, not {store_id}")
     run = run_program(engine, client, program, now)
@@ -148,14 +155,15 @@ def demo_tour(
     richest customer as a real coupon on the (sample) store.
 
     Without ``starts_at`` in ``settings`` the program starts at the store's first order, so the
-    whole sample history earns (a real store's program starts when it is created)."""
+    whole sample history earns (a real store's program starts when it is created). The
+    settings make the program's first stored version; a stored one wins."""
     settings = dict(settings or {})
     if "starts_at" not in settings:
         with engine.connect() as conn:
             first = conn.execute(select(func.min(orders.c.created_at))).scalar()
         if first is not None:
             settings["starts_at"] = first.isoformat()
-    program = load_program(engine, store_name, settings, now)
+    program = stored_program(engine, store_name, now, config=settings)
     run = run_program(engine, client, program, now)
     best = top(engine, program, 5)
     tour = DemoTour(program, run, best, None, None, None)

@@ -192,6 +192,9 @@ class Program:
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     #: Today's per-currency defaults of the amounts (to show next to kept ones).
     currency_defaults: dict[str, int] = field(default_factory=dict, compare=False)
+    #: The version of the stored settings this program was resolved from (``loyalty.stored``;
+    #: None: resolved from settings given directly, or not stored yet).
+    settings_version: int | None = field(default=None, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -270,7 +273,7 @@ class Program:
 
 #: ``Program.sources`` values, and how ``loyalty settings`` shows them.
 SOURCES = {
-    "config": "you (config)",
+    "config": "set by you",
     "default": "default",
     "currency": "default (currency unit)",
     "currency default": "default for the currency",

@@ -46,7 +46,7 @@ NO_FORMAT_OPTION = {
     ("store", "repoint"),
 }
 #: The positional arguments there are: what a command acts on.
-POSITIONALS = {"customer", "points", "name"}
+POSITIONALS = {"customer", "points", "name", "key", "value"}
 
 
 def commands(
@@ -61,7 +61,9 @@ def commands(
 
 
 ALL = list(commands())
-LEAVES = [(path, c) for path, c in ALL if not hasattr(c, "commands") or path == ("sync",)]
+#: Groups that also run without a sub-command.
+RUNNABLE_GROUPS = {("sync",), ("loyalty", "settings")}
+LEAVES = [(path, c) for path, c in ALL if not hasattr(c, "commands") or path in RUNNABLE_GROUPS]
 
 
 def help_of(path: tuple[str, ...], capsys: pytest.CaptureFixture[str], flag: str = "-h") -> str:
@@ -95,7 +97,7 @@ def test_help_has_an_example_and_wraps_cleanly(
         if not line.startswith("Usage:"):
             assert not line.rstrip().endswith("..."), f"a description cut short: {line!r}"
     command = dict(ALL)[path]
-    if not hasattr(command, "commands") or path == ("sync",):
+    if not hasattr(command, "commands") or path in RUNNABLE_GROUPS:
         examples = re.findall(r"^\s+(bazgasht .*)$", text, flags=re.MULTILINE)
         assert "Example" in text and examples, "no example"
         assert all(e.startswith(f"bazgasht {' '.join(path)}") for e in examples[:1]), examples

@@ -120,11 +120,11 @@ def test_loyalty_settings_marks_defaults_and_the_owners_values(
     capsys.readouterr()
     assert run([*base, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["settings"]["welcome_points"] == "100000"
+    assert data["settings"]["welcome_points"] == 100_000  # a JSON number (issue 10 item 13)
     assert data["sources"]["welcome_points"] == "currency default"
-    assert data["settings"]["second_purchase_points"] == "150000"
+    assert data["settings"]["second_purchase_points"] == 150_000
     assert data["sources"]["second_purchase_points"] == "config"
     assert data["sources"]["cashback_percent"] == "default"
     assert run(base) == 0
     out = capsys.readouterr().out
-    assert "default for IRT" in out and "you (config)" in out
+    assert "default for IRT" in out and "set by you" in out

@@ -57,7 +57,9 @@ def check(value: Any, decimals: int, path: str = "", key: str = "") -> int:
     seen = 0
     if isinstance(value, dict):
         for k, v in value.items():
-            seen += check(v, decimals, f"{path}.{k}", k)
+            # ``loyalty settings``' "sources" names where each setting comes from: its keys
+            # are settings' names (``point_value``), its values labels, not the values.
+            seen += check(v, decimals, f"{path}.{k}", "" if key == "sources" else k)
         return seen
     if isinstance(value, list):
         for n, v in enumerate(value):
@@ -170,6 +172,7 @@ def test_every_json_output_types_money_and_rates_alike(
             "--discount", "12.5%", "--dry-run", "--format", "json",
         ),
         "coupons": output(config, capsys, "loyalty", *now, "coupons", "--format", "json"),
+        "settings": output(config, capsys, "loyalty", *now, "settings", "--format", "json"),
     }  # fmt: skip
     money = {name: check(data, decimals) for name, data in outputs.items()}
     # Each output with money in it was seen to carry some (the walk is not vacuous).
@@ -188,6 +191,10 @@ def test_every_json_output_types_money_and_rates_alike(
     assert offers["pct"]["percent"] == 12 and offers["pct"]["amount"] is None
     assert offers["back"]["percent"] is None and offers["back"]["amount"] is not None
     assert outputs["dry run"]["max_cost"] is not None
+    settings = outputs["settings"]["settings"]
+    assert settings["expiry_months"] == 14 and isinstance(settings["welcome_points"], int)
+    assert settings["guests_earn"] is True and settings["inactivity_expiry_months"] is None
+    assert isinstance(settings["point_value"], str) and settings["cashback_percent"] == 2
 
 
 def test_the_walk_catches_what_it_should() -> None:

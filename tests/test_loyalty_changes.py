@@ -122,18 +122,29 @@ def test_preview_says_what_reconcile_would_do_and_writes_nothing(engine: Engine)
     assert first.points_added == 100 + 20 + 40 + 200 + 100
     assert (first.points_taken_back, first.outstanding_before) == (0, 0)
     assert first.outstanding_after == 460
+    assert (first.identities_gaining, first.identities_losing, first.identities_negative) == (
+        2, 0, 0,
+    )  # fmt: skip
     assert first.liability_after == Decimal("4.60")
     done = reconcile(engine, p, day(4))
     assert (done.appended, done.points_by_kind) == (first.entries, first.points_by_kind)
     # New settings, previewed: the cashback halves, the second-purchase reward goes.
     m.change_order(3, status="cancelled")
     stricter = m.program(day(5), cashback_percent=1, second_purchase_points=0)
-    ahead = preview(engine, stricter, day(5))
+    ahead = preview(engine, stricter, day(5), examples=1)
     assert ahead.mode == "full"
     assert ahead.points_added == 0
     assert ahead.points_taken_back == 10 + 20 + 200 + 100
     assert (ahead.outstanding_before, ahead.outstanding_after) == (460, 130)
     assert (ahead.liability_before, ahead.liability_after) == (Decimal("4.60"), Decimal("1.30"))
     assert ahead.as_dict()["liability_after"] == "1.30"
+    # Per customer (what the settings preview shows): both lose, nobody below zero; the most
+    # changed one named with its balance before and after.
+    assert (ahead.identities_gaining, ahead.identities_losing, ahead.identities_negative) == (
+        0, 2, 0,
+    )  # fmt: skip
+    [(_identity, before, after)] = ahead.examples
+    assert before - after == 10 + 20 + 200
+    assert ahead.as_dict()["examples"][0]["points_after"] == after
     assert entry_count(engine, m.store_id) == done.appended
     assert reconcile(engine, stricter, day(5)).points_by_kind == ahead.points_by_kind

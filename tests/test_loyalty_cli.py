@@ -56,7 +56,7 @@ def test_settings_show_defaults_and_sources(
     assert code == 0
     assert "point_value" in out and "currency" in out and "0.01" in out
     shown = as_json(config, capsys, "settings")["settings"]
-    assert shown["expiry_months"] == "2" and shown["welcome_points"] == "100"
+    assert shown["expiry_months"] == 2 and shown["welcome_points"] == 100  # JSON numbers
 
 
 def test_bad_settings_exit_2_with_the_reason(

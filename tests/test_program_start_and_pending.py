@@ -129,8 +129,7 @@ def test_summary_and_top_say_when_the_program_started(
         assert code == 0, err
         assert "The loyalty program of shop started 2025-02-10" in out, out
         assert "1 earlier orders earn no points" in out
-        assert "set starts_at = 2025-01-02 under [stores.shop.loyalty]" in out
-        assert "`bazgasht loyalty reconcile --store shop`" in out
+        assert "`bazgasht loyalty settings set starts_at 2025-01-02 --store shop`" in out
     code, out, _ = cli(config, capsys, "summary", "--format", "json")
     program = json.loads(out)["program"]
     assert program["starts_at_from"] == "program start"
@@ -155,19 +154,19 @@ def test_first_sync_says_when_the_program_started_and_a_later_sync_finishes_a_co
     assert first.returncode == 0, first.stderr
     assert "The loyalty program of shop started" in first.stdout
     hint = re.search(
-        r"set starts_at = (\d{4}-\d\d-\d\d) under \[stores\.shop\.loyalty\]", first.stdout
+        r"`bazgasht loyalty settings set starts_at (\d{4}-\d\d-\d\d) --store shop`", first.stdout
     )
-    assert hint is not None and "loyalty reconcile --store shop" in first.stdout
+    assert hint is not None
     top = run_cli_subprocess(config, "loyalty", "top")
     assert "earlier orders earn no points" in top.stdout  # an empty top says why
     again = run_cli_subprocess(config, "sync")
     assert "The loyalty program" not in again.stdout  # said once, at the first sync
-    # follow the hint: every past order is credited
-    cfg = load_config(config)
-    cfg.stores["shop"].loyalty = {"starts_at": hint[1]}
-    save_config(config, cfg)
-    done = run_cli_subprocess(config, "loyalty", "reconcile", "--store", "shop")
+    # follow the hint: every past order is credited (the preview says so, --yes applies it)
+    done = run_cli_subprocess(
+        config, "loyalty", "settings", "set", "starts_at", hint[1], "--store", "shop", "--yes"
+    )
     assert done.returncode == 0, done.stderr
+    assert "points added" in done.stdout and "Applied: settings version 2" in done.stdout
     ranked = json.loads(run_cli_subprocess(config, "loyalty", "top", "--format", "json").stdout)
     assert ranked["program"]["orders_before_start"] == 0
     customer = next(r for r in ranked["top"] if r["identity"].startswith("customer:"))

@@ -452,10 +452,10 @@ def test_sync_all_goes_on_after_any_failure_and_json_always_prints(
 
         real = app._sync.after_sync
 
-        def broken_for_a(engine: Engine, client: Any, name: str, *args: Any) -> Any:
+        def broken_for_a(engine: Engine, client: Any, name: str, *args: Any, **kw: Any) -> Any:
             if name == "a":
                 raise KeyError("a bug in the loyalty program")
-            return real(engine, client, name, *args)
+            return real(engine, client, name, *args, **kw)
 
         monkeypatch.setattr(app._sync, "after_sync", broken_for_a)
         code, out, err = sync(config, "--all", "--json", capsys=capsys)
