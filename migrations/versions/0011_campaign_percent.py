@@ -8,7 +8,7 @@ exact BIGINT units of 10⁻⁴, of percentage points), and a percent campaign's 
 ``campaign_members`` refers to (see 0004). The units carry over as they are.
 
 Revision ID: 0011_campaign_percent
-Revises: 0009_metrics
+Revises: 0010_settings
 Create Date: 2026-12-05 18:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_campaign_percent"
-down_revision = "0009_metrics"
+down_revision = "0010_settings"
 branch_labels = None
 depends_on = None
 
