@@ -53,7 +53,7 @@ NEVER_BEFORE = datetime(1000, 1, 1, tzinfo=UTC)
 NEVER_AFTER = datetime(9999, 1, 1, tzinfo=UTC)
 #: Above this many logged changes a refresh rebuilds the store's facts instead.
 REBUILD_CHANGES = 50_000
-_FACT_COLUMNS = ["store_id", "order_id", "ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"]
+FACT_COLUMNS = ["store_id", "order_id", "ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"]
 
 
 def statuses_key(statuses: Sequence[str]) -> str:
@@ -113,19 +113,25 @@ def _rebuild(
     conn.execute(delete(analytics_state).where(analytics_state.c.store_id == store_id))
     # The state row first: changes committed by others from here on are logged.
     conn.execute(insert(analytics_state).values(store_id=store_id, statuses=key, built_at=now))
-    conn.execute(insert(analytics_orders).from_select(_FACT_COLUMNS, _fill(store_id, statuses)))
+    conn.execute(
+        insert(analytics_orders).from_select(FACT_COLUMNS, counted_rows(store_id, statuses))
+    )
     conn.execute(text("ANALYZE analytics_orders"))
 
 
-def _fill(
+def counted_rows(
     store_id: int,
     statuses: Sequence[str],
     *,
+    before: datetime | None = None,
     candidates: Table | None = None,
     affected: Table | None = None,
 ) -> Select[Any]:
-    """The fact rows of the store's counted orders (of ``candidates`` whose identity is in
-    ``affected``, when given)."""
+    """The fact rows of the store's counted orders, in the columns of ``analytics_orders``
+    (store_id, order_id, ident, x, rev_hi, rev_lo, prev_x, next_x): created ``before`` that
+    instant, and of ``candidates`` whose identity is in ``affected``, when given. The one
+    definition of a counted order's row, for the kept table and for ``queries``' temporary
+    one (other statuses)."""
     from loyalty.analytics.queries import binary_collation, full_scan
 
     scan = full_scan if candidates is None else (lambda column: column)
@@ -141,6 +147,8 @@ def _fill(
             orders.c.deleted_at.is_(None),
         )
     )
+    if before is not None:
+        base_query = base_query.where(scan(orders.c.created_at) < before)
     if candidates is not None and affected is not None:
         base_query = base_query.where(
             orders.c.wc_id.in_(select(candidates.c.order_id)),
@@ -278,8 +286,8 @@ def _incremental(conn: Connection, store_id: int, statuses: Sequence[str]) -> No
         )
         conn.execute(
             insert(facts).from_select(
-                _FACT_COLUMNS,
-                _fill(store_id, statuses, candidates=candidates, affected=affected),
+                FACT_COLUMNS,
+                counted_rows(store_id, statuses, candidates=candidates, affected=affected),
             )
         )
         conn.execute(delete(changes).where(changes.c.id.in_(select(taken.c.id))))

@@ -73,11 +73,17 @@ from connector import (
     orders,
     store_row,
 )
-from loyalty._db import joined, split_parts
+from loyalty._db import joined
 from loyalty.analytics._schema import analytics_orders
-from loyalty.analytics.facts import NEVER_AFTER, NEVER_BEFORE, refresh_facts, statuses_key
+from loyalty.analytics.facts import (
+    FACT_COLUMNS,
+    NEVER_AFTER,
+    NEVER_BEFORE,
+    counted_rows,
+    refresh_facts,
+    statuses_key,
+)
 from loyalty.analytics.periods import store_zone
-from loyalty.identity import order_identities
 
 #: Statuses whose orders count (SPEC §5); commands take others with ``--statuses``.
 DEFAULT_STATUSES = ("processing", "completed")
@@ -312,38 +318,8 @@ def _fill_temp(
     table.create(conn)
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    base = (
-        order_identities(store_id)
-        .add_columns(
-            orders.c.created_at.label("x"),
-            (orders.c.total - orders.c.refunded_total).label("rev"),
-        )
-        .where(
-            full_scan(orders.c.store_id) == store_id,
-            orders.c.status.in_(list(statuses)),
-            orders.c.deleted_at.is_(None),
-            full_scan(orders.c.created_at) < as_of,
-        )
-        .subquery("base")
-    )
-    window: dict[str, Any] = {
-        "partition_by": binary_collation(base.c.identity),
-        "order_by": base.c.x,
-    }
-    rev_hi, rev_lo = split_parts(base.c.rev)
-    fill = select(
-        base.c.identity,
-        base.c.x,
-        rev_hi,
-        rev_lo,
-        func.lag(base.c.x, 1, literal(NEVER_BEFORE, UTCDateTime)).over(**window),
-        func.lead(base.c.x, 1, literal(NEVER_AFTER, UTCDateTime)).over(**window),
-    )
-    if conn.dialect.name == "postgresql":
-        fill = fill.order_by(base.c.x)
-    conn.execute(
-        insert(table).from_select(["ident", "x", "rev_hi", "rev_lo", "prev_x", "next_x"], fill)
-    )
+    fill = counted_rows(store_id, statuses, before=as_of)
+    conn.execute(insert(table).from_select(FACT_COLUMNS, fill))
     for index in _temp_indexes(table):
         index.create(conn)
     if conn.dialect.name == "postgresql":
@@ -358,6 +334,9 @@ def _temp_table(dialect: str) -> Table:
     return Table(
         _TEMP_NAME,
         MetaData(),
+        # The columns of ``analytics_orders`` (``facts.counted_rows`` fills both).
+        Column("store_id", Integer, nullable=False),
+        Column("order_id", BigInteger, nullable=False),
         Column("ident", ident_type, nullable=False),
         Column("x", UTCDateTime, nullable=False),  # created_at
         # Money units, total − refunded, as rev_hi × 2³² + rev_lo (sums exact past 2⁶³).
