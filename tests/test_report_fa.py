@@ -119,9 +119,9 @@ def test_the_persian_report(
     ticks: list[list[str]] = []
     original = report._ticks
 
-    def spy(ax: object, keys: list[str], words: Any = report.ENGLISH) -> None:
+    def spy(keys: list[str], words: Any = report.ENGLISH) -> list[str]:
         ticks.append(list(keys))
-        original(ax, keys, words)
+        return original(keys, words)
 
     monkeypatch.setattr(report, "_ticks", spy)
     fa_path = write_report(engine, shop.id, tmp_path / "fa.html", AS_OF, request=req, lang="fa")
@@ -190,3 +190,30 @@ def test_report_command_takes_lang(
     assert page.html_attrs["dir"] == "rtl"
     assert "آذر ۱۴۰۳" in "".join(page.text)  # Jalali months by default with --lang fa
     assert run([*args, "--lang", "de"]) == 2
+
+
+def test_chart_text_is_escaped() -> None:
+    """Chart labels (months, segment names, a currency in a title) are text, never markup."""
+    from loyalty.analytics import charts
+
+    bad = '<script>alert("x")</script>'
+    drawn = [
+        charts.bar_chart(bad, [bad, "b"], [1, 2], overlay=[1, 1]),
+        charts.line_chart(bad, [bad, "b"], [None, 2.5]),
+        charts.heatmap(bad, [bad], ["0"], [[100.0]], x_label=bad, alt=bad),
+        charts.hbar_chart(bad, [bad], [3], [bad], alt=bad),
+    ]
+    for svg in drawn:
+        assert "<script>" not in svg and "&lt;script&gt;" in svg
+        assert svg.startswith("<svg ") and svg.endswith("</svg>")
+
+
+def test_nice_ticks() -> None:
+    from loyalty.analytics.charts import nice_ticks, tick_label
+
+    assert nice_ticks(9_350) == [0, 2_000, 4_000, 6_000, 8_000, 10_000]
+    assert nice_ticks(0) == [0.0, 1.0]
+    ticks = nice_ticks(11.2)
+    assert ticks == [0, 2.5, 5.0, 7.5, 10.0, 12.5]
+    assert [tick_label(t, ticks) for t in ticks[:2]] == ["0.0", "2.5"]
+    assert tick_label(12_000, nice_ticks(12_000)) == "12,000"

@@ -1,24 +1,23 @@
 """The HTML report: one self-contained file with the numbers and their charts.
 
-Everything is inside the file — CSS inline, charts as base64 PNG ``data:`` images drawn by
-matplotlib (Agg, no display needed) — so it opens offline, by e-mail or on a phone. Sections:
+Everything is inside the file — CSS inline, charts as inline SVG drawn by ``charts`` (a few
+rectangles, lines and texts each; the browser shapes their text) — so it opens offline, by
+e-mail or on a phone. Sections:
 headline metrics with their change, budget advice, monthly trends (orders, customers, repeat
 purchase rate, AOV), a cohort retention heatmap, RFM segment sizes, the loyalty program.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from connector import format_money
+from loyalty.analytics import charts
 from loyalty.analytics.cohorts import Cohort, CohortTable, cohort_table
 from loyalty.analytics.formatting import NONE_SHOWN, Number, format_number, format_percent
 from loyalty.analytics.language import ENGLISH, Language, language
@@ -34,14 +33,10 @@ from loyalty.analytics.present import METRIC_ROWS, headline_cells
 from loyalty.analytics.queries import DEFAULT_STATUSES, StoreInfo
 from loyalty.analytics.rfm import RfmSummary, rfm_summary
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 #: Months of trend and of cohorts the report shows.
 REPORT_MONTHS = 24
 COHORT_MONTHS = 12
-_BLUE = "#2563eb"
-_GREEN = "#059669"
+_BLUE = charts.BLUE
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,7 @@ th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: end
          white-space: nowrap; }
 th:first-child, td:first-child { text-align: start; }
 thead th { color: var(--muted); font-weight: 600; }
-img { display: block; max-width: 100%; height: auto; margin: 8px auto; }
+svg.chart { display: block; width: 100%; max-width: 780px; height: auto; margin: 8px auto; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 8px; }
 .card { border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; }
 .card .v { font-size: 1.3rem; font-weight: 650; }
@@ -274,7 +269,7 @@ def _trend_section(report: MetricsReport, words: Language) -> str:
     if not any(r.counts.orders for r in trend):
         return f"{heading}<p>{escape(words.text('no_orders'))}</p></section>"
     ticks = [words.tick(r.period, calendar) for r in trend]
-    charts = [
+    drawn = [
         _bar_chart(words.text("chart_orders"), ticks, [r.metrics.orders for r in trend], _BLUE,
                    words=words),
         _bar_chart(
@@ -312,7 +307,7 @@ def _trend_section(report: MetricsReport, words: Language) -> str:
     ]
     head = [words.text(k) for k in ("month", "orders", "customers", "new", "repeat", "aov",
                                     "revenue")]  # fmt: skip
-    images = "".join(_img(png, alt) for png, alt in charts)
+    images = "".join(svg for svg, _ in drawn)
     return f"{heading}{images}{_table(head, rows, words)}</section>"
 
 
@@ -320,14 +315,12 @@ def _cohort_section(table: CohortTable, words: Language) -> str:
     heading = f'<section id="cohorts"><h2>{escape(words.text("cohorts"))}</h2>'
     if not table.cohorts or all(c.size == 0 for c in table.cohorts):
         return f"{heading}<p>{escape(words.text('no_cohorts'))}</p></section>"
-    png = _heatmap(table, words)
     explain = f'<p class="note">{escape(words.text("cohort_note"))}</p>'
-    return f"{heading}{_img(png, words.text('alt_cohorts'))}{explain}</section>"
+    return f"{heading}{_heatmap(table, words)}{explain}</section>"
 
 
 def _rfm_section(summary: RfmSummary, report: MetricsReport, words: Language) -> str:
     store = report.store
-    png = _segments_chart(summary, words)
     rows = [
         [
             words.segment(s.name),
@@ -344,7 +337,7 @@ def _rfm_section(summary: RfmSummary, report: MetricsReport, words: Language) ->
     table = _text_table(head, rows, words, text_columns=1)
     return (
         f'<section id="rfm"><h2>{escape(words.text("rfm"))}</h2>'
-        f"{_img(png, words.text('alt_segments'))}{table}"
+        f"{_segments_chart(summary, words)}{table}"
         f'<p class="note">{escape(words.text("export_note"))} '
         '<code>bazgasht rfm --segment "At risk" --export at-risk.csv</code></p></section>'
     )
@@ -379,53 +372,13 @@ def _pct(rate: Number | None) -> float | None:
     return None if rate is None else float(rate * 100)
 
 
-def _img(png: str, alt: str) -> str:
-    return f'<img src="data:image/png;base64,{png}" alt="{escape(alt)}">'
+def _ticks(keys: list[str], words: Language = ENGLISH) -> list[str]:
+    """The month labels of a trend chart's axis (already in the report's language)."""
+    return keys
 
 
-def _figure(width: float, height: float) -> Figure:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: render to PNG only
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=130, layout="constrained")
-
-
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    fig.clear()
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _plain(text: str) -> str:
-    """Text for matplotlib, where ``$`` starts mathematics (a currency may carry one)."""
-    return text.replace("$", r"\$")
-
-
-def _numbers(axis: object, words: Language) -> None:
-    """Tick numbers of an axis in the report's digits."""
-    from matplotlib.axis import Axis
-    from matplotlib.ticker import FuncFormatter
-
-    assert isinstance(axis, Axis)
-    if words.direction == "rtl":
-        axis.set_major_formatter(FuncFormatter(lambda v, _: words.number(f"{v:,g}")))
-
-
-def _ticks(ax: object, keys: list[str], words: Language = ENGLISH) -> None:
-    from matplotlib.axes import Axes
-
-    assert isinstance(ax, Axes)
-    step = max(1, len(keys) // 8)
-    shown = [_plain(keys[i]) for i in range(0, len(keys), step)]
-    ax.set_xticks(range(0, len(keys), step), shown)
-    ax.tick_params(axis="x", labelrotation=45, labelsize=9)
-    ax.tick_params(axis="y", labelsize=9)
-    _numbers(ax.yaxis, words)
-    ax.grid(axis="y", alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
+def _rtl(words: Language) -> bool:
+    return words.direction == "rtl"
 
 
 def _bar_chart(
@@ -437,69 +390,42 @@ def _bar_chart(
     *,
     words: Language = ENGLISH,
 ) -> tuple[str, str]:
-    fig = _figure(6, 3)
-    ax = fig.add_subplot()
-    ax.bar(range(len(keys)), values, color=color, alpha=0.8)
-    if overlay is not None:
-        ax.bar(range(len(keys)), overlay, color=_GREEN, alpha=0.9)
-    ax.set_title(_plain(title), fontsize=12)
-    _ticks(ax, keys, words)
-    return _png(fig), title
+    svg = charts.bar_chart(
+        title, _ticks(keys, words), values, color=color, overlay=overlay,
+        number=words.number, rtl=_rtl(words),
+    )  # fmt: skip
+    return svg, title
 
 
 def _line_chart(
     title: str, keys: list[str], values: list[float | None], *, words: Language = ENGLISH
 ) -> tuple[str, str]:
-    fig = _figure(6, 3)
-    ax = fig.add_subplot()
-    xs = [i for i, v in enumerate(values) if v is not None]
-    ys = [v for v in values if v is not None]
-    ax.plot(xs, ys, marker="o", color=_BLUE, linewidth=2, markersize=3)
-    ax.set_xlim(-0.5, len(keys) - 0.5)
-    ax.set_ylim(bottom=0)
-    ax.set_title(_plain(title), fontsize=12)
-    _ticks(ax, keys, words)
-    return _png(fig), title
+    svg = charts.line_chart(
+        title, _ticks(keys, words), values, number=words.number, rtl=_rtl(words)
+    )
+    return svg, title
 
 
 def _heatmap(table: CohortTable, words: Language = ENGLISH) -> str:
-    import numpy as np
-
-    width = table.width
-    grid = np.full((len(table.cohorts), width), np.nan)
-    for row, cohort in enumerate(table.cohorts):
-        for col, value in enumerate(cohort.retention):
-            if value is not None:
-                grid[row, col] = float(value) * 100
-    fig = _figure(7, 0.42 * len(table.cohorts) + 1.6)
-    ax = fig.add_subplot()
-    image = ax.imshow(grid, cmap="YlGnBu", aspect="auto", vmin=0, vmax=max(1.0, _second_max(grid)))
-    for row in range(grid.shape[0]):
-        for col in range(grid.shape[1]):
-            value = grid[row, col]
-            if not np.isnan(value):
-                light = value > 0.6 * max(1.0, _second_max(grid))
-                ax.text(
-                    col,
-                    row,
-                    words.number(f"{value:.0f}"),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if light else "black",
-                )
     calendar = table.calendar
     labels = [
-        _plain(f"{words.period(_month_of(c), calendar)} ({words.number(format_number(c.size))})")
+        f"{words.period(_month_of(c), calendar)} ({words.number(format_number(c.size))})"
         for c in table.cohorts
     ]
-    ax.set_yticks(range(len(table.cohorts)), labels, fontsize=8)
-    ax.set_xticks(range(width), [words.number(str(k)) for k in range(width)], fontsize=8)
-    ax.set_xlabel(words.text("heatmap_x"))
-    ax.set_title(words.text("heatmap_title"), fontsize=11)
-    colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
-    _numbers(colorbar.ax.yaxis, words)
-    return _png(fig)
+    cells = [
+        [None if v is None else float(v) * 100 for v in cohort.retention]
+        for cohort in table.cohorts
+    ]
+    return charts.heatmap(
+        words.text("heatmap_title"),
+        labels,
+        [words.number(str(k)) for k in range(table.width)],
+        cells,
+        x_label=words.text("heatmap_x"),
+        alt=words.text("alt_cohorts"),
+        number=words.number,
+        rtl=_rtl(words),
+    )
 
 
 def _month_of(cohort: Cohort) -> Period:
@@ -510,36 +436,22 @@ def _month_of(cohort: Cohort) -> Period:
     return Period(moment, moment, date(2000, 1, 1), date(2000, 1, 1), cohort.key, cohort.label)
 
 
-def _second_max(grid: object) -> float:
-    """The colour scale's top: the highest cell after month 0 (which is always 100 %)."""
-    import numpy as np
-
-    assert isinstance(grid, np.ndarray)
-    later = grid[:, 1:] if grid.shape[1] > 1 else grid
-    finite = later[~np.isnan(later)]
-    return float(finite.max()) if finite.size else 100.0
-
-
 def _segments_chart(summary: RfmSummary, words: Language = ENGLISH) -> str:
-    names = [words.segment(s.name) for s in summary.segments][::-1]
-    sizes = [s.customers for s in summary.segments][::-1]
-    shares = [s.revenue_share for s in summary.segments][::-1]
-    fig = _figure(6.5, 4.2)
-    ax = fig.add_subplot()
-    bars = ax.barh(names, sizes, color=_BLUE, alpha=0.85)
-    for bar, share in zip(bars, shares, strict=True):
-        label = (
-            ""
-            if share is None
-            else " " + words.text("of_revenue", share=words.number(format_percent(share, 0)))
-        )
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)
-    ax.set_title(words.text("segments_title"), fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.margins(x=0.25)
-    ax.tick_params(labelsize=9)
-    _numbers(ax.xaxis, words)
-    return _png(fig)
+    notes = [
+        ""
+        if s.revenue_share is None
+        else words.text("of_revenue", share=words.number(format_percent(s.revenue_share, 0)))
+        for s in summary.segments
+    ]
+    return charts.hbar_chart(
+        words.text("segments_title"),
+        [words.segment(s.name) for s in summary.segments],
+        [s.customers for s in summary.segments],
+        notes,
+        alt=words.text("alt_segments"),
+        number=words.number,
+        rtl=_rtl(words),
+    )
 
 
 __all__ = ["NONE_SHOWN", "ReportData", "gather", "render_html", "write_report"]
