@@ -3,7 +3,8 @@
 Cell (cohort, k) is the share of the cohort with a counted order in month cohort + k; month 0
 is 100 % by construction (everyone ordered in their first month). Months follow the store's
 timezone and the chosen calendar; the last month is the one containing *as of*, counted to
-date. One SQL ``GROUP BY`` over (first month, month) pairs does the work.
+date. The customers come from ``percustomer.customer_groups``: one grouped pass per customer,
+shared with RFM, giving each customer's first month and the months they ordered in.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, func, select
-
-from connector import UTCDateTime
 from loyalty.analytics import periods as P
 from loyalty.analytics.formulas import ratio
+from loyalty.analytics.percustomer import customer_groups
 from loyalty.analytics.periods import Calendar, PeriodKind
-from loyalty.analytics.queries import NEVER_BEFORE, CountedOrders, full_scan, rows_table
+from loyalty.analytics.queries import CountedOrders
 
 
 @dataclass(frozen=True)
@@ -52,42 +51,13 @@ def cohort_table(
     first = P.shift(last, -(months - 1), PeriodKind.MONTH, calendar, zone)
     span = P.units_covering(first.first_day, last.end_day, PeriodKind.MONTH, calendar, zone)
     span = [m.clipped(as_of) for m in span]
-    t = counted.table
-    columns = [("idx", Integer()), ("a", UTCDateTime()), ("b", UTCDateTime())]
-    rows_ = [(i, p.start, p.end) for i, p in enumerate(span)]
-    first_month = rows_table("c", rows_, columns)
-    in_month = rows_table("m", rows_, columns)
-    # The cohort of each customer whose first order ever is in the span (a small set,
-    # materialized once), and one row per customer and month they ordered in: their first
-    # order of that month.
-    cohort = (
-        select(t.c.ident, first_month.c.idx.label("cohort"))
-        .select_from(
-            first_month.join(
-                t,
-                and_(
-                    t.c.x >= first_month.c.a,
-                    t.c.x < first_month.c.b,
-                    t.c.prev_x == NEVER_BEFORE,
-                ),
-            )
-        )
-        .cte("cohort")
-        .prefix_with("MATERIALIZED")
-    )
-    rows = counted.conn.execute(
-        select(cohort.c.cohort, in_month.c.idx, func.count())
-        .select_from(
-            in_month.join(
-                t, and_(t.c.x >= in_month.c.a, t.c.x < in_month.c.b, t.c.prev_x < in_month.c.a)
-            )
-            # Walk the months' orders and look each customer up in the (small) cohort set,
-            # not the other way round: SQLite would probe the big table once per month.
-            .join(cohort, cohort.c.ident == full_scan(t.c.ident))
-        )
-        .group_by(cohort.c.cohort, in_month.c.idx)
-    ).all()
-    cells = {(int(c), int(i)): int(n) for c, i, n in rows}
+    # One grouped pass per customer (shared with RFM): each customer whose first order is in
+    # the span, with the set of its months they ordered in.
+    groups = customer_groups(counted, [(m.start, m.end) for m in span])
+    cells: dict[tuple[int, int], int] = {}
+    for (cohort, months_in), n in groups.cohorts.items():
+        for ordered in months_in:
+            cells[(cohort, ordered)] = cells.get((cohort, ordered), 0) + n
     cohorts = []
     for index, month in enumerate(span):
         size = cells.get((index, index), 0)

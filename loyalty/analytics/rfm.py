@@ -44,6 +44,7 @@ from sqlalchemy import (
 from connector import UTCDateTime, customers, from_units, guests, orders
 from loyalty._db import joined, normalized, split_sum
 from loyalty.analytics.formulas import ratio
+from loyalty.analytics.percustomer import customer_groups
 from loyalty.analytics.queries import CountedOrders, epoch_seconds
 
 SECONDS_PER_DAY = 86_400
@@ -230,22 +231,26 @@ def _scoring(counted: CountedOrders, per: Table) -> Select[Any]:
 
 
 def rfm_summary(counted: CountedOrders) -> RfmSummary:
-    """Segment sizes with their share of customers and of revenue."""
-    s = scored(counted)
-    rows = counted.conn.execute(
-        select(
-            s.c.segment,
-            func.count(),
-            func.sum(s.c.m_hi),
-            func.sum(s.c.m_lo),
-            func.sum(s.c.r_days),
-            func.sum(s.c.f),
-        ).group_by(s.c.segment)
-    ).all()
-    found = {
-        seg: (int(n), joined(hi, lo), int(days or 0), int(f or 0))
-        for seg, n, hi, lo, days, f in rows
-    }
+    """Segment sizes with their share of customers and of revenue.
+
+    A segment is a function of the R and F scores, and those of R's and F's histograms: so
+    the summary needs only the customers grouped by (R, F) with their revenue
+    (``percustomer.customer_groups``, one grouped pass shared with the cohorts), scored here
+    by exactly the rule of ``scored`` (whose per-customer table the export reads)."""
+    rf = customer_groups(counted).rf
+    n = sum(k for k, _ in rf.values())
+    by_r: dict[int, int] = {}
+    by_f: dict[int, int] = {}
+    for (r, f), (k, _) in rf.items():
+        by_r[r] = by_r.get(r, 0) + k
+        by_f[f] = by_f.get(f, 0) + k
+    r_score = _histogram_scores(by_r, n, best_high=False)
+    f_score = _histogram_scores(by_f, n, best_high=True)
+    found: dict[str, tuple[int, int, int, int]] = {}
+    for (r, f), (k, units) in rf.items():
+        name = segment_of(r_score[r], f_score[f])
+        seen = found.get(name, (0, 0, 0, 0))
+        found[name] = (seen[0] + k, seen[1] + units, seen[2] + r * k, seen[3] + f * k)
     total_customers = sum(n for n, _, _, _ in found.values())
     total_units = sum(m for _, m, _, _ in found.values())
     segments = []
@@ -264,6 +269,17 @@ def rfm_summary(counted: CountedOrders) -> RfmSummary:
             )
         )
     return RfmSummary(counted.as_of, total_customers, from_units(total_units), tuple(segments))
+
+
+def _histogram_scores(histogram: dict[int, int], n: int, *, best_high: bool) -> dict[int, int]:
+    """value → ``1 + ⌊5 × worse / n⌋``, ``worse`` the customers with a worse value (the
+    ``RANK() − 1`` of ``scored``)."""
+    scores = {}
+    worse = 0
+    for value in sorted(histogram, reverse=not best_high):
+        scores[value] = 1 + (5 * worse) // max(n, 1)
+        worse += histogram[value]
+    return scores
 
 
 def rfm_members(counted: CountedOrders, segment: str, *, balances: bool = True) -> list[RfmMember]:
