@@ -7,7 +7,7 @@ matrix needs, per customer whose first order is inside its months, that month an
 of months they ordered in. So one ``GROUP BY`` customer over the ``(ident, x, revenue)``
 index computes, per customer, R, F, revenue, the first order's time and the months ordered
 in (a bit mask: ``SUM(DISTINCT 2ᵏ)`` over the months of their orders is the OR of the
-bits, in portable SQL), and an outer ``GROUP BY`` of those few values returns a few
+bits; PostgreSQL's ``bit_or``), and an outer ``GROUP BY`` of those few values returns a few
 thousand rows: ``(R, F) → customers, revenue`` and ``(cohort, months) → customers``.
 
 No customer is sorted by value and no per-customer row reaches Python: at a million orders
@@ -24,6 +24,9 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, case, cast, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from loyalty._db import joined
 from loyalty.analytics.queries import CountedOrders, epoch_seconds
@@ -64,6 +67,25 @@ def customer_groups(counted: CountedOrders, span: Span = ()) -> CustomerGroups:
     groups = _query(counted, span)
     _DONE[counted] = groups
     return groups
+
+
+class bits_or(FunctionElement[int]):
+    """The bitwise OR of a group's values, each a power of two: ``bit_or`` on PostgreSQL (no
+    per-group sort, unlike a ``DISTINCT`` aggregate), ``SUM(DISTINCT …)`` elsewhere."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "bits_or"
+
+
+@compiles(bits_or, "postgresql")
+def _bits_or_pg(element: bits_or, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"bit_or({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(bits_or)
+def _bits_or_default(element: bits_or, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"sum(DISTINCT {compiler.process(element.clauses, **kw)})"
 
 
 def _month_bit(x: ColumnElement[Any], span: Span, lo: int, hi: int) -> ColumnElement[int]:
@@ -111,7 +133,7 @@ def _query(counted: CountedOrders, span: Span) -> CustomerGroups:
                     _month_bit(t.c.x, span, lo, hi),
                 )
             )
-            columns.append(func.sum(bit.distinct()).label(f"mask{masks}"))
+            columns.append(bits_or(bit).label(f"mask{masks}"))
             masks += 1
     per = select(*columns).group_by(t.c.ident).subquery("per")
     keys: list[ColumnElement[Any]] = [per.c.r, per.c.f]
