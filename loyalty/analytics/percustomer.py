@@ -17,7 +17,7 @@ per-month joins (together ~3.9 s on SQLite) by one pass (~1.6 s).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,6 +109,14 @@ def _month_index(x: ColumnElement[Any], span: Span, lo: int, hi: int) -> ColumnE
     )
 
 
+def _bits(mask: int) -> Iterator[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 def _query(counted: CountedOrders, span: Span) -> CustomerGroups:
     t = counted.table
     as_of_seconds = int(counted.as_of.timestamp())
@@ -156,10 +164,7 @@ def _query(counted: CountedOrders, span: Span) -> CustomerGroups:
         rf[(r, f)] = (seen_n + n, seen_units + units)
         if span and row[2] is not None:
             months = frozenset(
-                m * _MASK_BITS + bit
-                for m in range(masks)
-                for bit in range(_MASK_BITS)
-                if int(row[3 + m] or 0) >> bit & 1
+                m * _MASK_BITS + bit for m in range(masks) for bit in _bits(int(row[3 + m] or 0))
             )
             key = (int(row[2]), months)
             cohorts[key] = cohorts.get(key, 0) + n
