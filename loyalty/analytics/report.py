@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from fractions import Fraction
 from html import escape
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from connector import format_money, from_units
+from connector import format_money
 from loyalty.analytics import charts
 from loyalty.analytics.cohorts import Cohort, CohortTable, cohort_table
 from loyalty.analytics.formatting import NONE_SHOWN, Number, format_number, format_percent
-from loyalty.analytics.formulas import exact, ratio
 from loyalty.analytics.language import ENGLISH, Language, language
 from loyalty.analytics.metrics import (
     Analysis,
@@ -30,7 +27,6 @@ from loyalty.analytics.metrics import (
     MetricsRequest,
     metrics_report,
     open_analysis,
-    plan_periods,
 )
 from loyalty.analytics.periods import Period, PeriodKind
 from loyalty.analytics.present import METRIC_ROWS, headline_cells
@@ -44,36 +40,15 @@ _BLUE = charts.BLUE
 
 
 @dataclass(frozen=True)
-class TrendMonth:
-    """One month of the trend charts and table: the period's activity and what follows."""
-
-    period: Period
-    orders: int
-    customers: int
-    new_customers: int
-    revenue: Decimal
-    repeat_purchase_rate: Decimal | None
-    aov: Fraction | None
-
-
-@dataclass(frozen=True)
 class ReportData:
     metrics: MetricsReport
     cohorts: CohortTable
     rfm: RfmSummary
     generated_at: datetime
-    trend: tuple[TrendMonth, ...]  # the last REPORT_MONTHS months, oldest first
 
 
 def gather(analysis: Analysis, request: MetricsRequest, *, generated_at: datetime) -> ReportData:
-    """Everything the report shows, from one open analysis.
-
-    The headline, budget and loyalty figures are ``metrics_report``'s, with a one-month trend
-    (which it computes with every metric of SPEC §5). The 24-month trend shows only each
-    month's activity — orders, customers, new and repeat customers, revenue — which is one
-    range query for all 24 months (``trend_months``), not churn, *active at*, activation
-    and CLV for each month as well (0.7 s of the 1 M-order report).
-    """
+    """Everything the report shows, from one open analysis."""
     monthly = MetricsRequest(
         as_of=request.as_of,
         kind=PeriodKind.MONTH,
@@ -84,55 +59,17 @@ def gather(analysis: Analysis, request: MetricsRequest, *, generated_at: datetim
         active_days=request.active_days,
         acquisition_spend=request.acquisition_spend,
         retention_spend=request.retention_spend,
-        trend_units=1,
+        trend_units=REPORT_MONTHS,
         point_value=request.point_value,
     )
-    metrics = metrics_report(analysis, monthly)
     return ReportData(
-        metrics=metrics,
-        # Cohorts first: their pass per customer also groups RFM's customers.
+        metrics=metrics_report(analysis, monthly),
         cohorts=cohort_table(
             analysis.counted, analysis.store.zone, request.calendar, COHORT_MONTHS
         ),
         rfm=rfm_summary(analysis.counted),
         generated_at=generated_at,
-        trend=trend_months(analysis, monthly, metrics.first_order_at),
     )
-
-
-def trend_months(
-    analysis: Analysis, monthly: MetricsRequest, first_order_at: datetime | None
-) -> tuple[TrendMonth, ...]:
-    """The last ``REPORT_MONTHS`` months (the plan of ``metrics_report`` with that trend,
-    each cut at *as of*) with their activity; figures as ``period_metrics`` computes them."""
-    counted = analysis.counted
-    plan = plan_periods(
-        as_of=counted.as_of,
-        zone=analysis.store.zone,
-        kind=PeriodKind.MONTH,
-        calendar=monthly.calendar,
-        first_day=monthly.first_day,
-        last_day=monthly.last_day,
-        trend_units=REPORT_MONTHS,
-        first_order_at=first_order_at,
-    )
-    months = [p.clipped(counted.as_of) for p in plan.trend]
-    activity = counted.activity([(m.start, m.end) for m in months])
-    rows = []
-    for month, a in zip(months, activity, strict=True):
-        revenue = from_units(a.revenue_units)
-        rows.append(
-            TrendMonth(
-                period=month,
-                orders=a.orders,
-                customers=a.customers,
-                new_customers=a.new_customers,
-                revenue=revenue,
-                repeat_purchase_rate=ratio(a.repeat_customers, a.customers),
-                aov=exact(revenue, a.orders),
-            )
-        )
-    return tuple(rows)
 
 
 def report_html(
@@ -227,7 +164,7 @@ def render_html(data: ReportData, words: Language = ENGLISH) -> str:
         "</header>",
         _headline_section(report, words),
         _budget_section(report, words),
-        _trend_section(data.trend, report, words),
+        _trend_section(report, words),
         _cohort_section(data.cohorts, words),
         _rfm_section(data.rfm, report, words),
         _loyalty_section(report, words),
@@ -324,46 +261,47 @@ def _budget_section(report: MetricsReport, words: Language) -> str:
     )
 
 
-def _trend_section(trend: tuple[TrendMonth, ...], report: MetricsReport, words: Language) -> str:
+def _trend_section(report: MetricsReport, words: Language) -> str:
+    trend = report.trend
     store = report.store
     calendar = report.request.calendar
     heading = f'<section id="trends"><h2>{escape(words.text("trends"))}</h2>'
-    if not any(r.orders for r in trend):
+    if not any(r.counts.orders for r in trend):
         return f"{heading}<p>{escape(words.text('no_orders'))}</p></section>"
     ticks = [words.tick(r.period, calendar) for r in trend]
     drawn = [
-        _bar_chart(words.text("chart_orders"), ticks, [r.orders for r in trend], _BLUE,
+        _bar_chart(words.text("chart_orders"), ticks, [r.metrics.orders for r in trend], _BLUE,
                    words=words),
         _bar_chart(
             words.text("chart_customers"),
             ticks,
-            [r.customers for r in trend],
+            [r.metrics.customers for r in trend],
             _BLUE,
-            overlay=[r.new_customers for r in trend],
+            overlay=[r.metrics.new_customers for r in trend],
             words=words,
         ),
         _line_chart(
             words.text("chart_repeat"),
             ticks,
-            [_pct(r.repeat_purchase_rate) for r in trend],
+            [_pct(r.metrics.repeat_purchase_rate) for r in trend],
             words=words,
         ),
         _line_chart(
             words.text("chart_aov", currency=words.currency(store.currency)),
             ticks,
-            [None if r.aov is None else float(r.aov) for r in trend],
+            [None if r.metrics.aov is None else float(r.metrics.aov) for r in trend],
             words=words,
         ),
     ]  # fmt: skip
     rows = [
         [
             words.period(r.period, calendar),
-            words.number(format_number(r.orders)),
-            words.number(format_number(r.customers)),
-            words.number(format_number(r.new_customers)),
-            words.number(format_percent(r.repeat_purchase_rate)),
-            _money(words, r.aov, store),
-            _money(words, r.revenue, store),
+            words.number(format_number(r.metrics.orders)),
+            words.number(format_number(r.metrics.customers)),
+            words.number(format_number(r.metrics.new_customers)),
+            words.number(format_percent(r.metrics.repeat_purchase_rate)),
+            _money(words, r.metrics.aov, store),
+            _money(words, r.metrics.revenue, store),
         ]
         for r in reversed(trend)
     ]
@@ -516,12 +454,4 @@ def _segments_chart(summary: RfmSummary, words: Language = ENGLISH) -> str:
     )
 
 
-__all__ = [
-    "NONE_SHOWN",
-    "ReportData",
-    "TrendMonth",
-    "gather",
-    "render_html",
-    "trend_months",
-    "write_report",
-]
+__all__ = ["NONE_SHOWN", "ReportData", "gather", "render_html", "write_report"]
