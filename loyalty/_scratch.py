@@ -171,11 +171,15 @@ def working_memory(conn: Connection) -> Iterator[None]:
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    before_temp = conn.exec_driver_sql("PRAGMA temp.cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    # The scratch tables too (a first run's entries pass through one): no temp-file round trips.
+    conn.exec_driver_sql(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
     try:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        conn.exec_driver_sql(f"PRAGMA temp.cache_size = {int(before_temp or -2000)}")
 
 
 def refresh_statistics(conn: Connection) -> None:

@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from itertools import groupby
+from typing import NamedTuple
 
 from connector.money import UNITS, to_units, units_text
 from loyalty.identity import account_email_map, identity_of
@@ -129,9 +130,9 @@ def cashback_points(base: Decimal, percent: Decimal, point_value: Decimal) -> in
 # --------------------------------------------------------------------------- facts
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFacts:
-    """What the rules need of one order; money in units of 10⁻⁴."""
+class OrderFacts(NamedTuple):
+    """What the rules need of one order; money in units of 10⁻⁴. A named tuple, not a
+    dataclass: a full run makes one per order (a frozen dataclass costs several times more)."""
 
     order_id: int
     customer_id: int
@@ -183,9 +184,8 @@ class Movement:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Desired:
-    """What one key should hold, and on which identity."""
+class Desired(NamedTuple):
+    """What one key should hold, and on which identity (a named tuple: one per entry)."""
 
     key: str
     identity: str
