@@ -226,7 +226,9 @@ def indexes_built_after(conn: Connection, *, enabled: bool) -> Iterator[None]:
     ``enabled`` False (a ledger with entries: rebuilding would cost its whole size) does
     nothing. PostgreSQL: the ``DROP`` locks the table until the commit, which only other
     writers (they hold the store's ledger lock anyway) and readers of an empty table wait."""
-    if not enabled:
+    raw = conn.connection.driver_connection
+    if not enabled or (conn.dialect.name == "sqlite" and not getattr(raw, "in_transaction", 0)):
+        # (pysqlite runs DDL outside a transaction as it comes: never drop anything then)
         yield
         return
     table = loyalty_ledger.name
