@@ -59,11 +59,12 @@ FACT_COLUMNS = (
 )
 
 
-def order_rows(store_id: int, *, driver_instants: bool = False) -> Select[Any]:
+def order_rows(store_id: int, *, driver_instants: bool = False, scan: bool = False) -> Select[Any]:
     """Orders with their identity and the rule inputs; money as raw units of 10⁻⁴.
     ``driver_instants``: the three instants as the driver gives them, for ``facts_stream``
-    (no type processing per value: a full run reads a million orders)."""
-    base = order_identities(store_id)
+    (no type processing per value: a full run reads a million orders). ``scan``: every order
+    of the store is read (``order_identities``)."""
+    base = order_identities(store_id, scan=scan)
 
     def instant(col: Any) -> Any:
         return type_coerce(col, String).label(col.name) if driver_instants else col

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
+from sqlite3 import Cursor as Sqlite3Cursor
 from typing import Any
 
 from sqlalchemy import (
@@ -434,8 +435,9 @@ class Planner:
             ).first()
             is None
         )
-        current = order_rows(self.program.store_id).subquery("cur")
-        query = order_rows(self.program.store_id, driver_instants=True)
+        scan = self.work.dialect.name == "sqlite"
+        current = order_rows(self.program.store_id, scan=scan).subquery("cur")
+        query = order_rows(self.program.store_id, driver_instants=True, scan=scan)
         with self.stats.step("facts snapshot"):
             self.work.execute(
                 insert(tmp.facts).from_select(
@@ -447,7 +449,19 @@ class Planner:
             # Rows of one identity only need to be together: byte order sorts fastest.
             identity = identity.collate("C")
         query = query.order_by(identity, orders.c.created_at, orders.c.wc_id)
-        rows = self.reader.execute(query, execution_options={"yield_per": PAGE})
+        rows: Iterable[Any]
+        if scan:
+            # SQLite: the driver's own cursor, plain tuples (no result processing per row).
+            compiled = query.compile(dialect=self.work.dialect)
+            params = compiled.construct_params()
+            assert compiled.positiontup is not None
+            raw = self.work.connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.arraysize = PAGE
+            rows = cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+        else:
+            rows = self.reader.execute(query, execution_options={"yield_per": PAGE})
         counter = [0]
         batch: list[tuple[Any, ...]] = []
 
@@ -471,6 +485,8 @@ class Planner:
                 if len(batch) >= PAGE:
                     flush()
             flush()
+        if isinstance(rows, Sqlite3Cursor):
+            rows.close()
         if not self.fresh:
             self.stats.identities = counter[0]
         if not self.fresh:

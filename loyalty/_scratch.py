@@ -171,11 +171,15 @@ def working_memory(conn: Connection) -> Iterator[None]:
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    before_temp = conn.exec_driver_sql("PRAGMA temp.cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    # The scratch tables too (a first run's entries pass through one): no temp-file round trips.
+    conn.exec_driver_sql(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
     try:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        conn.exec_driver_sql(f"PRAGMA temp.cache_size = {int(before_temp or -2000)}")
 
 
 def refresh_statistics(conn: Connection) -> None:
@@ -199,3 +203,71 @@ def analyze(conn: Connection, *tables: Table) -> None:
 def column_values(conn: Connection, table: Table, name: str) -> list[Any]:
     """A scratch table's column as a Python list (to bind as a PostgreSQL array)."""
     return [r[0] for r in conn.execute(select(table.c[name]))]
+
+
+# --------------------------------------------------------------------------- a first append
+
+
+def ledger_is_empty(conn: Connection) -> bool:
+    """No entry of any store in the ledger (one row probed)."""
+    return conn.execute(select(loyalty_ledger.c.id).limit(1)).first() is None
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, *, enabled: bool) -> Iterator[None]:
+    """Append to an *empty* ledger without its secondary indexes (and, on SQLite, its
+    triggers, whose probes would use them), then build them again, all inside the caller's
+    write transaction: building an index over sorted rows is several times cheaper than
+    growing it entry by entry. Nothing outside the transaction ever sees the ledger without
+    them (SQLite and PostgreSQL both roll DDL back with the transaction: a crash leaves the
+    schema as it was). Each index, constraint and trigger is re-created from the definition
+    the database itself holds, so the schema after is the schema before.
+
+    ``enabled`` False (a ledger with entries: rebuilding would cost its whole size) does
+    nothing. PostgreSQL: the ``DROP`` locks the table until the commit, which only other
+    writers (they hold the store's ledger lock anyway) and readers of an empty table wait."""
+    raw = conn.connection.driver_connection
+    if not enabled or (conn.dialect.name == "sqlite" and not getattr(raw, "in_transaction", 0)):
+        # (pysqlite runs DDL outside a transaction as it comes: never drop anything then)
+        yield
+        return
+    table = loyalty_ledger.name
+    if conn.dialect.name == "sqlite":
+        found = conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
+            (table,),
+        ).all()
+        for kind, name, _ in found:
+            conn.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
+        yield
+        # Indexes first ('index' < 'trigger'): the triggers' probes use them.
+        for _, _, sql in found:
+            conn.exec_driver_sql(sql)
+        return
+    constraints = conn.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'u' ORDER BY conname"
+        ),
+        {"t": table},
+    ).all()
+    indexes = conn.execute(
+        text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index AS x "
+            "JOIN pg_class AS i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = i.oid) "
+            "ORDER BY i.relname"
+        ),
+        {"t": table},
+    ).all()
+    for name, _ in constraints:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for name, definition in constraints:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    for _, definition in indexes:
+        conn.exec_driver_sql(definition)

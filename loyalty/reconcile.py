@@ -81,6 +81,8 @@ from loyalty._scope import (
 )
 from loyalty._scratch import (
     Scratch,
+    indexes_built_after,
+    ledger_is_empty,
     open_scratch,
     refresh_statistics,
     working_memory,
@@ -109,15 +111,17 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
         )
     cols = ENTRY_SCRATCH_COLUMNS
     e = tmp.entries
-    work.execute(
-        insert(loyalty_ledger).from_select(
-            ["store_id", *cols, "created_at"],
-            # In chain order: the chain's and the identities' indexes grow at their ends.
-            select(literal(store_id), *(e.c[c] for c in cols), literal(now, UTCDateTime)).order_by(
-                e.c.chain_seq
-            ),
+    # A first run into an empty ledger appends everything, then builds the indexes.
+    with indexes_built_after(work, enabled=planner.fresh and ledger_is_empty(work)):
+        work.execute(
+            insert(loyalty_ledger).from_select(
+                ["store_id", *cols, "created_at"],
+                # In chain order: the chain's and the identities' indexes grow at their ends.
+                select(
+                    literal(store_id), *(e.c[c] for c in cols), literal(now, UTCDateTime)
+                ).order_by(e.c.chain_seq),
+            )
         )
-    )
     advance_head(work, planner.chain, now)
     f = loyalty_order_facts
     if full:

@@ -1,0 +1,135 @@
+"""A store's first reconciliation (the fast path of an empty ledger: entries appended before
+the ledger's indexes are built) writes exactly what the plain path wrote, and a kill in the
+middle of it leaves the ledger as it was.
+
+``GOLDEN`` was computed by the code before the fast path (commit 98ce685) on the same
+generated store: every entry's fields and the chain's last hash (which covers every field of
+every entry, ``created_at`` included). The same value on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from bench.bench_loyalty import NOW, SETTINGS, STORE, build_template
+from loyalty.program import load_program
+from loyalty.reconcile import reconcile
+from loyalty.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDERS = 3_000
+#: (entries, digest of the entries, the chain's head) written by the code before.
+GOLDEN = (
+    5540,
+    "eaf6fecc974a641cf413940a17e85657bf72c23ce6355e3eeb307030387fc41f",
+    "943c86a6e4b626d157b3cab1e39baabd3a256240c43d18c8444607b9c3576d3e",
+)
+
+
+def ledger_digest(engine: Engine) -> tuple[int, str, str]:
+    digest = hashlib.sha256()
+    count = 0
+    with engine.connect() as conn:
+        for row in conn.execute(
+            text(
+                "SELECT key, seq, identity, points, kind, reason, order_id, redemption_id, "
+                "coupon_code, effective_at, chain_seq, chain_hash FROM loyalty_ledger "
+                "ORDER BY chain_seq"
+            )
+        ):
+            *fields, at, chain_seq, chain_hash = row
+            # (to the second: SQLite's text and PostgreSQL's datetime alike)
+            second = str(at)[:19].replace("T", " ")
+            digest.update(repr((*fields, second, int(chain_seq), chain_hash)).encode())
+            count += 1
+        head = conn.execute(text("SELECT head FROM loyalty_ledger_heads")).scalar()
+    return count, digest.hexdigest(), str(head)
+
+
+def schema_of_ledger(engine: Engine) -> list[tuple[str, ...]]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(
+                text(
+                    "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'loyalty_ledger' "
+                    "ORDER BY type, name"
+                )
+            )
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE tablename = 'loyalty_ledger' UNION ALL "
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = 'loyalty_ledger'::regclass UNION ALL "
+                    "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                    "WHERE tgrelid = 'loyalty_ledger'::regclass ORDER BY 1"
+                )
+            )
+        return [tuple(str(v) for v in r) for r in rows]
+
+
+def test_a_first_run_writes_what_the_code_before_wrote(db_url: str, engine: Engine) -> None:
+    build_template(db_url, ORDERS)
+    schema = schema_of_ledger(engine)
+    program = load_program(engine, STORE, SETTINGS, NOW)
+    result = reconcile(engine, program, NOW, full=True)
+    assert ledger_digest(engine) == GOLDEN
+    assert result.appended == GOLDEN[0]
+    assert schema_of_ledger(engine) == schema  # indexes, constraints, triggers back
+    assert verify(engine, program, NOW).ok
+    # Nothing left to do, by either path.
+    assert reconcile(engine, program, NOW).appended == 0
+    assert reconcile(engine, program, NOW, full=True).appended == 0
+
+
+KILLER = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from bench.bench_loyalty import NOW, SETTINGS, STORE
+from connector import open_database
+from loyalty.program import load_program
+from loyalty.reconcile import reconcile
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _kill(conn, cursor, statement, params, context, executemany):
+    if sys.argv[2] in " ".join(statement.upper().split()):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+engine = open_database(sys.argv[1])
+reconcile(engine, load_program(engine, STORE, SETTINGS, NOW), NOW, full=True)
+"""
+
+
+def test_a_first_run_killed_while_it_builds_the_indexes_leaves_the_ledger_as_it_was(
+    db_url: str, engine: Engine
+) -> None:
+    build_template(db_url, ORDERS)
+    program = load_program(engine, STORE, SETTINGS, NOW)
+    schema = schema_of_ledger(engine)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Killed after the entries went in, as an index (PostgreSQL: also the unique constraint)
+    # is built again: the kill proves that statement ran.
+    points = ["CREATE INDEX IX_LOYALTY_LEDGER_"]
+    if engine.dialect.name == "postgresql":
+        points.append("ADD CONSTRAINT")
+    for point in points:
+        done = subprocess.run(
+            [sys.executable, "-c", KILLER, db_url, point], env=env, cwd=ROOT, timeout=300
+        )
+        assert done.returncode == -signal.SIGKILL
+        engine.dispose()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM loyalty_ledger")).scalar() == 0
+        assert schema_of_ledger(engine) == schema
+    result = reconcile(engine, program, NOW, full=True)
+    assert result.appended == GOLDEN[0]
+    assert ledger_digest(engine) == GOLDEN
+    assert schema_of_ledger(engine) == schema
