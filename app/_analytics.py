@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from app._registry import Registry
 from app._settings import program_for
-from connector import ConfigError
+from connector import CORE_ORDER_STATUSES, ConfigError
 from loyalty.analytics import (
     Calendar,
     MetricsReport,
@@ -68,6 +68,8 @@ class AnalysisTarget:
 
     def statuses(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """Each status WooCommerce's own or one the store's orders have."""
+        if all(status in CORE_ORDER_STATUSES for status in wanted):
+            return wanted  # the defaults, or any of WooCommerce's own: no need to look
         with self.engine.connect() as conn:
             known = known_statuses(conn, self.store_id)
         for status in wanted:
