@@ -618,27 +618,50 @@ class CountedOrders:
         bounds = sorted({moment for span in ranges for moment in span})
         t = self.table
         account_identity = literal("customer:") + cast(customers.c.wc_id, String)
-        ordered = exists().where(
-            t.c.ident == account_identity,
-            t.c.x >= customers.c.created_at,
-            t.c.x < plus_days(customers.c.created_at, days),
+        created = customers.c.created_at
+        piece = _bucket(created, bounds, 0, len(bounds) - 2).label("piece")
+        eligible = (
+            customers.c.store_id == self.store_id,
+            created >= bounds[0],
+            created < bounds[-1],
+            created <= self.as_of - timedelta(days=days),
+            customers.c.role == "customer",
+            customers.c.deleted_at.is_(None),
         )
-        piece = _bucket(customers.c.created_at, bounds, 0, len(bounds) - 2).label("piece")
-        accounts = (
-            select(piece, case((ordered, 1), else_=0).label("activated"))
-            .where(
-                customers.c.store_id == self.store_id,
-                customers.c.created_at >= bounds[0],
-                customers.c.created_at < bounds[-1],
-                customers.c.created_at <= self.as_of - timedelta(days=days),
-                customers.c.role == "customer",
-                customers.c.deleted_at.is_(None),
+        if self.conn.dialect.name == "postgresql":
+            # The account's first order on or after its creation (the one row with
+            # ``x >= created > prev_x``), joined: one hash join, not a look-up per account
+            # (0.6 s instead of 1.1 s at 310 000 accounts). Activated: that order is within
+            # the days.
+            after = self.rows("first_after")
+            joined_first = customers.outerjoin(
+                after,
+                and_(
+                    after.c.ident == account_identity,
+                    after.c.x >= created,
+                    after.c.prev_x < created,
+                    after.c.x < plus_days(created, days),
+                ),
             )
-            # A fence (``OFFSET 0``): SQLite would otherwise merge this into the grouping
-            # and sort every account with its look-up still to do, a third slower.
-            .offset(0)
-            .subquery("accounts")
-        )
+            accounts_query = (
+                select(piece, case((after.c.x.is_not(None), 1), else_=0).label("activated"))
+                .select_from(joined_first)
+                .where(*eligible)
+            )
+        else:
+            ordered = exists().where(
+                t.c.ident == account_identity,
+                t.c.x >= created,
+                t.c.x < plus_days(created, days),
+            )
+            # A fence (``LIMIT -1 OFFSET 0``): SQLite would otherwise merge this into the
+            # grouping and sort every account with its look-up still to do, a third slower.
+            accounts_query = (
+                select(piece, case((ordered, 1), else_=0).label("activated"))
+                .where(*eligible)
+                .offset(0)
+            )
+        accounts = accounts_query.subquery("accounts")
         rows = self.conn.execute(
             select(accounts.c.piece, func.count(), func.sum(accounts.c.activated)).group_by(
                 accounts.c.piece
