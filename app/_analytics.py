@@ -17,7 +17,6 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from app._registry import Registry
-from app._settings import program_for
 from connector import CORE_ORDER_STATUSES, ConfigError
 from loyalty.analytics import (
     Calendar,
@@ -34,7 +33,6 @@ from loyalty.analytics.cohorts import CohortTable
 from loyalty.analytics.periods import parse_instant
 from loyalty.analytics.queries import StoreInfo, known_statuses, store_info
 from loyalty.analytics.rfm import RfmMember, RfmSummary
-from loyalty.stored import SettingsNotImported
 
 
 class BadOption(ConfigError):
@@ -60,6 +58,9 @@ class AnalysisTarget:
     def point_value(self) -> Decimal | None:
         """The loyalty point value the owner set (``None``: the currency's default), from
         the settings stored in the database (``program_for``), never the config file."""
+        from app._settings import program_for  # the loyalty program: only here
+        from loyalty.stored import SettingsNotImported
+
         try:
             program = program_for(self.registry, self.name, datetime.now(UTC), create=False)
         except SettingsNotImported:
@@ -69,7 +70,7 @@ class AnalysisTarget:
     def statuses(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """Each status WooCommerce's own or one the store's orders have."""
         if all(status in CORE_ORDER_STATUSES for status in wanted):
-            return wanted  # known without reading every order's status (0.13 s at 1 M)
+            return wanted  # the defaults, or any of WooCommerce's own: no need to look
         with self.engine.connect() as conn:
             known = known_statuses(conn, self.store_id)
         for status in wanted:

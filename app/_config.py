@@ -28,14 +28,17 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connector import ConfigError, StoreCredentials
+from connector import ConfigError
+
+if TYPE_CHECKING:  # the HTTP client: imported when a command talks to a store
+    from connector import StoreCredentials
 
 APP_NAME = "bazgasht"
 ENV_CONFIG = "BAZGASHT_CONFIG"
@@ -172,6 +175,8 @@ class StoreConfig(BaseModel):
         return any(getattr(self, field) for field in SECRET_PURPOSES)
 
     def credentials(self, name: str, environ: Mapping[str, str]) -> StoreCredentials:
+        from connector import StoreCredentials
+
         return StoreCredentials(
             name=name,
             url=self.url,

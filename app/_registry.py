@@ -10,13 +10,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
 from app._config import Config, StoreConfig, database_url, default_database_url, load_config
-from app._webhooks import open_inbox
-from connector import ConfigError, StoreCredentials, WooClient, open_database, stores
+from connector import ConfigError, open_database, stores
+
+if TYPE_CHECKING:  # the HTTP client and the inbox: imported when a command uses them
+    from connector import StoreCredentials, WooClient
 
 
 @dataclass
@@ -84,6 +86,8 @@ class Registry:
         """The webhook inbox's database: the mirror's, or on SQLite a file of its own
         (``app.open_inbox``)."""
         if self._inbox is None:
+            from app._webhooks import open_inbox
+
             self._inbox = open_inbox(self.engine())
         return self._inbox
 
@@ -140,6 +144,8 @@ class Registry:
 
     def client(self, name: str, **options: Any) -> WooClient:
         """A client of the store's REST API (``options``: ``WooClient``'s keywords)."""
+        from connector import WooClient
+
         return WooClient(self.credentials(name), **options)
 
     def close(self) -> None:

@@ -262,7 +262,10 @@ class Timing:
 def _time_cli(config: Path, args: list[str], runs: int) -> Timing:
     """Run ``bazgasht ARGS`` as its own process ``runs`` times (start-up and imports
     included, as a user or cron would run it)."""
+    # As installed: Python keeps the compiled modules (an environment that forbids writing
+    # them, PYTHONDONTWRITEBYTECODE, would make every run compile the product again).
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [str(ROOT / ".venv" / "bin" / "bazgasht"), "--config", str(config), *args]
     wall, cpu = [], []
     output = b""

@@ -7,39 +7,28 @@ the traceback. Anything else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import traceback
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from app import ENV_CONFIG, Config, config_path, load_config, save_config
-from cli import analytics as analytics_cmd
-from cli import campaign
-from cli import demo as demo_cmd
-from cli import loyalty as loyalty_cmd
-from cli import samplestore as samplestore_cmd
-from cli import serve as serve_cmd
-from cli import store as store_cmd
-from cli import storefront as storefront_cmd
-from cli import sync as sync_cmd
-from cli import webhooks as webhooks_cmd
 from cli._context import AppContext, app_context, invocation
 from cli._options import new_app
 from cli._render import CleanLogRecords, clean
 from connector import BazgashtError, display_url
 
-app = new_app(
+ROOT_HELP = (
     "Retention marketing for WooCommerce: mirror your store, run a loyalty program, "
     "measure retention.\n\nStart with `bazgasht demo`, or `bazgasht init` and "
     "`bazgasht store add NAME --url URL --key ck_…` for a real store. Every command has "
-    "-h with an example; the grammar is in docs/cli.md.",
-    name="bazgasht",
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+    "-h with an example; the grammar is in docs/cli.md."
 )
 
 
@@ -56,7 +45,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: Annotated[
@@ -121,28 +109,85 @@ def init(ctx: typer.Context) -> None:
     )
 
 
-# The order of `bazgasht -h`: set up, run, look at the numbers, try it out.
-app.command("init")(init)
-app.add_typer(store_cmd.app, name="store")
-app.add_typer(sync_cmd.app, name="sync")
-app.add_typer(loyalty_cmd.app, name="loyalty")
-app.add_typer(campaign.app, name="campaign")
-app.command("metrics")(analytics_cmd.metrics)
-app.command("cohorts")(analytics_cmd.cohorts)
-app.command("rfm")(analytics_cmd.rfm)
-app.command("report")(analytics_cmd.report)
-app.command("serve")(serve_cmd.serve)
-app.add_typer(webhooks_cmd.app, name="webhooks")
-app.add_typer(storefront_cmd.app, name="storefront")
-app.command("demo")(demo_cmd.demo)
-app.add_typer(samplestore_cmd.app, name="sample-store")
+# The order of `bazgasht -h`: set up, run, look at the numbers, try it out. Each entry: the
+# command's name, its module, and the command (a function) or group (a ``typer.Typer``) in it.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("init", "cli.main", "init"),
+    ("store", "cli.store", "app"),
+    ("sync", "cli.sync", "app"),
+    ("loyalty", "cli.loyalty", "app"),
+    ("campaign", "cli.campaign", "app"),
+    ("metrics", "cli.analytics", "metrics"),
+    ("cohorts", "cli.analytics", "cohorts"),
+    ("rfm", "cli.analytics", "rfm"),
+    ("report", "cli.analytics", "report"),
+    ("serve", "cli.serve", "serve"),
+    ("webhooks", "cli.webhooks", "app"),
+    ("storefront", "cli.storefront", "app"),
+    ("demo", "cli.demo", "demo"),
+    ("sample-store", "cli.samplestore", "app"),
+)
+#: Root options that take a value (the command comes after it).
+_ROOT_VALUES = ("--config",)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``bazgasht`` application: every command, or only the command ``only``.
+
+    A run needs only the command it runs, and importing a command's module imports what it
+    uses: the sync engine and its HTTP client, the loyalty program, the web server… —
+    about half a second of a short command's start-up. ``run`` builds the one command the
+    arguments name (its help, options and errors are the same: they are its own) and the
+    whole application for anything else (``-h``, ``--version``, a mistyped command)."""
+    root_app = new_app(
+        ROOT_HELP,
+        name="bazgasht",
+        add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+    )
+    root_app.callback()(root)
+    for name, module, attribute in COMMANDS:
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            root_app.add_typer(target, name=name)
+        else:
+            root_app.command(name)(target)
+    return root_app
+
+
+def command_named(args: list[str]) -> str | None:
+    """The command ``args`` run, when they plainly name one (root options before it are
+    ``--config PATH`` and ``--debug``); ``None`` otherwise."""
+    names = {name for name, _, _ in COMMANDS}
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg in _ROOT_VALUES:
+            at += 2
+        elif arg == "--debug" or arg.startswith(tuple(f"{o}=" for o in _ROOT_VALUES)):
+            at += 1
+        else:
+            return arg if arg in names else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """``cli.main.app``: the whole application (tests walk its commands)."""
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)  # shell completion
+    application = build_app(None if completing else command_named(args))
     try:
-        app(args=args, prog_name="bazgasht")
+        application(args=args, prog_name="bazgasht")
     except SystemExit as exc:  # typer ends every run, good or bad (usage: 2), with an exit
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BazgashtError as exc:

@@ -10,8 +10,9 @@ store's row, ``store_row`` reads it back), the error hierarchy; money
 coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 """
 
-from connector._check import StoreCheck, StoreFacts, check_store
-from connector._client import Page, StoreCredentials, WooClient
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from connector._db import create_db_engine, display_url, lock_key, open_database, sqlite_path
 from connector._errors import (
     AuthError,
@@ -30,10 +31,6 @@ from connector._errors import (
     TransientError,
     redact_url,
 )
-from connector._facts import StoreRow, remember_facts, store_row
-from connector._identity import archive_store, verify_identity
-from connector._lock import ENV_HOST_NAME, host_name, store_lock
-from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
 from connector._schema import (
     Money,
     UTCDateTime,
@@ -49,18 +46,6 @@ from connector._schema import (
     sync_cursors,
     sync_runs,
 )
-from connector._sync import SyncResult, mark_deleted, sync_store, write_records
-from connector.coupons import (
-    ALREADY_EXISTS,
-    CAMPAIGN_META_KEY,
-    REDEMPTION_META_KEY,
-    CouponApi,
-    CouponConflict,
-    CouponSpec,
-    ensure_coupon,
-    find_coupon,
-    get_coupon,
-)
 from connector.money import (
     MONEY_SCALE,
     ZERO_DECIMAL_CURRENCIES,
@@ -72,6 +57,61 @@ from connector.money import (
     price_json,
     to_units,
 )
+
+if TYPE_CHECKING:
+    from connector._check import StoreCheck, StoreFacts, check_store
+    from connector._client import Page, StoreCredentials, WooClient
+    from connector._facts import StoreRow, remember_facts, store_row
+    from connector._identity import archive_store, verify_identity
+    from connector._lock import ENV_HOST_NAME, host_name, store_lock
+    from connector._models import CORE_ORDER_STATUSES, Coupon, Customer, Order, normalize_email
+    from connector._sync import SyncResult, mark_deleted, sync_store, write_records
+    from connector.coupons import (
+        ALREADY_EXISTS,
+        CAMPAIGN_META_KEY,
+        REDEMPTION_META_KEY,
+        CouponApi,
+        CouponConflict,
+        CouponSpec,
+        ensure_coupon,
+        find_coupon,
+        get_coupon,
+    )
+
+_LAZY = {
+    "StoreCheck": "connector._check",
+    "StoreFacts": "connector._check",
+    "check_store": "connector._check",
+    "Page": "connector._client",
+    "StoreCredentials": "connector._client",
+    "WooClient": "connector._client",
+    "StoreRow": "connector._facts",
+    "remember_facts": "connector._facts",
+    "store_row": "connector._facts",
+    "archive_store": "connector._identity",
+    "verify_identity": "connector._identity",
+    "ENV_HOST_NAME": "connector._lock",
+    "host_name": "connector._lock",
+    "store_lock": "connector._lock",
+    "CORE_ORDER_STATUSES": "connector._models",
+    "Coupon": "connector._models",
+    "Customer": "connector._models",
+    "Order": "connector._models",
+    "normalize_email": "connector._models",
+    "SyncResult": "connector._sync",
+    "mark_deleted": "connector._sync",
+    "sync_store": "connector._sync",
+    "write_records": "connector._sync",
+    "ALREADY_EXISTS": "connector.coupons",
+    "CAMPAIGN_META_KEY": "connector.coupons",
+    "REDEMPTION_META_KEY": "connector.coupons",
+    "CouponApi": "connector.coupons",
+    "CouponConflict": "connector.coupons",
+    "CouponSpec": "connector.coupons",
+    "ensure_coupon": "connector.coupons",
+    "find_coupon": "connector.coupons",
+    "get_coupon": "connector.coupons",
+}
 
 __all__ = [
     "ALREADY_EXISTS",
@@ -149,3 +189,15 @@ __all__ = [
     "verify_identity",
     "write_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names of the modules not every command needs, imported on first use (PEP 562): a
+    command's start-up pays only for what it uses (``bazgasht metrics`` needs no HTTP
+    client)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +156,52 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def _head_revision() -> str:
+    """The newest revision of ``migrations/versions``, read cheaply (``_declared_head``) or,
+    when the scripts say something that reading cannot follow, by Alembic itself."""
+    return _declared_head(MIGRATIONS_DIR / "versions") or _alembic_head()
+
+
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(None|"[^"\n]*"|'[^'\n]*')\s*(?:\#.*)?$""",
+    re.MULTILINE,
+)
+
+
+def _declared_head(versions: Path) -> str | None:
+    """The head revision from the ``revision = "…"`` / ``down_revision = "…"`` lines of the
+    migration scripts: the one revision no script names as its parent. Opening Alembic's
+    ``ScriptDirectory`` imports every script (and Alembic itself), a tenth of a second or
+    more at every start of every command; this reads a dozen small files. ``None`` (ask
+    Alembic) when a script is unusual: no such pair of lines, a merge (a tuple of parents),
+    a branch, a cycle."""
+    parents: dict[str, str | None] = {}
+    for script in versions.glob("*.py"):
+        if script.name == "__init__.py":
+            continue
+        found = dict(
+            (name, None if value == "None" else value[1:-1])
+            for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8"))
+        )
+        if set(found) != {"revision", "down_revision"} or not found["revision"]:
+            return None
+        revision = found["revision"]
+        if revision is None or revision in parents:
+            return None
+        parents[revision] = found["down_revision"]
+    children = {parent for parent in parents.values() if parent is not None}
+    heads = [revision for revision in parents if revision not in children]
+    roots = [revision for revision, parent in parents.items() if parent is None]
+    if len(heads) != 1 or len(roots) != 1 or not children <= set(parents):
+        return None
+    # One chain from the head down to the root, through every script.
+    seen = 0
+    at: str | None = heads[0]
+    while at is not None and seen <= len(parents):
+        seen, at = seen + 1, parents[at]
+    return heads[0] if seen == len(parents) else None
+
+
+def _alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(_alembic_config())
@@ -181,10 +228,10 @@ def _current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent; safe from concurrent processes)."""
-    from alembic import command
-
     if _current_revision(engine) == _head_revision():
         return
+    from alembic import command  # only now: importing Alembic takes a tenth of a second
+
     cfg = _alembic_config()
     with _sqlite_migration_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, select, update
 
-from connector._check import StoreFacts
 from connector._schema import orders, stores
-from connector._sync import ensure_store
+
+if TYPE_CHECKING:
+    from connector._check import StoreFacts
 
 
 def remember_facts(engine: Engine, store: str, url: str, facts: StoreFacts) -> int:
     """Record the facts on the store's row (created if new); returns the store id."""
+    from connector._sync import ensure_store  # the sync engine: only when a check writes
+
     with engine.begin() as conn:
         store_id = ensure_store(conn, store, url, datetime.now(UTC))
         conn.execute(

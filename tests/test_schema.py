@@ -80,3 +80,34 @@ def test_money_and_instants_round_trip_exactly(engine: Engine) -> None:
 def test_money_refuses_to_round_silently() -> None:
     with pytest.raises(ValueError):
         to_units(Decimal("0.00001"))
+
+
+def test_the_head_revision_read_from_the_scripts_is_alembics() -> None:
+    """``migrate`` learns the head from the scripts' revision lines, without Alembic; it is
+    the head Alembic finds, and anything unusual is left to Alembic."""
+    from connector._db import MIGRATIONS_DIR, _alembic_head, _declared_head
+
+    assert _declared_head(MIGRATIONS_DIR / "versions") == _alembic_head()
+
+
+def test_an_unusual_migration_folder_is_left_to_alembic(tmp_path: Path) -> None:
+    from connector._db import _declared_head
+
+    def folder(name: str, *scripts: tuple[str, str]) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        (path / "__init__.py").write_text("")
+        for revision, parent in scripts:
+            (path / f"{revision}.py").write_text(
+                f'"""{revision}."""\n\nrevision = "{revision}"\ndown_revision = {parent}\n'
+            )
+        return path
+
+    assert _declared_head(folder("chain", ("a", "None"), ("b", '"a"'), ("c", '"b"'))) == "c"
+    assert _declared_head(folder("branch", ("a", "None"), ("b", '"a"'), ("c", '"a"'))) is None
+    assert _declared_head(folder("merge", ("a", "None"), ("b", '("a", "x")'))) is None
+    assert _declared_head(folder("dangling", ("a", "None"), ("b", '"z"'))) is None
+    assert _declared_head(folder("cycle", ("a", "None"), ("b", '"c"'), ("c", '"b"'))) is None
+    odd = folder("odd", ("a", "None"))
+    (odd / "b.py").write_text('revision = compute()\ndown_revision = "a"\n')
+    assert _declared_head(odd) is None

@@ -90,7 +90,19 @@ def refresh_facts(
         _incremental(conn, store_id, statuses)
         done = "incremental"
     conn.commit()
+    if done == "rebuilt" and conn.dialect.name == "postgresql":
+        _vacuum(conn)
     return done
+
+
+def _vacuum(conn: Connection) -> None:
+    """Mark the freshly written rows visible to all (PostgreSQL): until a ``VACUUM`` has run,
+    every index-only scan of the analyses still reads the table for each row's visibility
+    (activation at 1 M orders: 118 000 such reads, a second). Autovacuum would, some time
+    later; this takes a few tenths of a second, once per rebuild. ``VACUUM`` cannot run in
+    a transaction: it gets a connection of its own."""
+    with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        own.execute(text("VACUUM analytics_orders"))
 
 
 def _is_current(conn: Connection, store_id: int, key: str) -> bool:

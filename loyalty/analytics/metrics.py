@@ -343,7 +343,12 @@ def compute_periods(
     instants = list(batch.instants)
     active = dict(zip(instants, counted.active_at(instants, request.active_days), strict=True))
     window_ends = [w[1] for w in clv_only]
-    in_window = dict(zip(window_ends, counted.active_at(window_ends, TRAILING_DAYS), strict=True))
+    if request.active_days == TRAILING_DAYS:  # the default: customers of a window are the
+        in_window = {end: active[end] for end in window_ends}  # active at its end, counted
+    else:
+        in_window = dict(
+            zip(window_ends, counted.active_at(window_ends, TRAILING_DAYS), strict=True)
+        )
     for w in clv_only:
         parts = [activity[piece] for piece in pieces_of[w]]
         activity[w] = Activity(

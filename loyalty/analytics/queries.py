@@ -29,10 +29,11 @@ past 2⁶³ units, on SQLite too, at the cost of one more column to add up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,6 +91,8 @@ DEFAULT_STATUSES = ("processing", "completed")
 ACTIVE_DAYS = 365
 ACTIVATION_DAYS = 60
 _TEMP_NAME = "bz_counted_orders"
+#: Aggregates per statement (SQLite allows 500 selects in one compound statement).
+_UNION_MAX = 200
 
 Range = tuple[datetime, datetime]
 
@@ -427,32 +430,55 @@ class CountedOrders:
         return found
 
     def activity(self, ranges: Sequence[Range]) -> list[Activity]:
-        """Orders, revenue, customers, repeat and new customers of each ``[a, b)``."""
+        """Orders, revenue, customers, repeat and new customers of each ``[a, b)``.
+
+        The ranges overlap (a month, the year around it, a window of CLV…): the orders are
+        read once, in the pieces the ranges' bounds cut the time into. Orders, revenue and
+        new customers of a range are the sums of its pieces'; its customers (rows with
+        ``prev_x < a``) and repeat customers (also ``next_x < b``) depend on the range's own
+        bounds, so each piece counts those for every range that holds it, in one pass."""
         if not ranges:
             return []
         t = self.table
-        p = _ranges(ranges)
-        first_in_p = t.c.prev_x < p.c.a
-        # An identity's first order in the period, followed by another one in it.
-        repeats_in_p = and_(t.c.prev_x < p.c.a, t.c.next_x < p.c.b)
-        rows = self.conn.execute(
-            select(
-                p.c.idx,
+        bounds = sorted({moment for span in ranges for moment in span})
+        holding = {
+            (a, b): [i for i, (start, end) in enumerate(ranges) if start <= a and b <= end]
+            for a, b in pairwise(bounds)
+        }
+        pieces = [piece for piece, held in holding.items() if held]
+        slots = max(len(holding[piece]) for piece in pieces)
+
+        def counts(a: datetime, b: datetime) -> Select[Any]:
+            columns: list[Any] = [
                 func.count(),
                 func.coalesce(func.sum(t.c.rev_hi), 0),
                 func.coalesce(func.sum(t.c.rev_lo), 0),
-                func.sum(case((first_in_p, 1), else_=0)),
-                func.sum(case((repeats_in_p, 1), else_=0)),
                 func.sum(case((t.c.prev_x == NEVER_BEFORE, 1), else_=0)),
-            )
-            .select_from(p.join(t, and_(t.c.x >= p.c.a, t.c.x < p.c.b)))
-            .group_by(p.c.idx)
-        ).all()
-        found = {
-            int(idx): Activity(int(n), joined(hi, lo), int(c), int(r), int(new))
-            for idx, n, hi, lo, c, r, new in rows
-        }
-        return [found.get(i, Activity(0, 0, 0, 0, 0)) for i in range(len(ranges))]
+            ]
+            for slot in range(slots):
+                if slot >= len(holding[(a, b)]):
+                    columns += [literal(0, Integer), literal(0, Integer)]
+                    continue
+                start, end = ranges[holding[(a, b)][slot]]
+                # The identity's first order in the range, followed by another one in it.
+                columns += [
+                    func.sum(case((t.c.prev_x < start, 1), else_=0)),
+                    func.sum(case((and_(t.c.prev_x < start, t.c.next_x < end), 1), else_=0)),
+                ]
+            return select(*columns).where(t.c.x >= a, t.c.x < b)
+
+        found = self._each([counts(a, b) for a, b in pieces])
+        totals = [[0, 0, 0, 0, 0] for _ in ranges]  # orders, revenue, customers, repeat, new
+        for number, piece in enumerate(pieces):
+            n, hi, lo, new, *per_range = found[number]
+            for slot, i in enumerate(holding[piece]):
+                total = totals[i]
+                total[0] += int(n)
+                total[1] += joined(hi, lo)
+                total[2] += int(per_range[2 * slot] or 0)
+                total[3] += int(per_range[2 * slot + 1] or 0)
+                total[4] += int(new or 0)
+        return [Activity(*total) for total in totals]
 
     def active_at(self, instants: Sequence[datetime], active_days: int) -> list[int]:
         """Identities with a counted order in ``[t − active_days, t)``, for each ``t``.
@@ -480,34 +506,32 @@ class CountedOrders:
         )
         if steps:
             t = self.table
-            grid = rows_table(
-                "s",
-                [
-                    (j, ordered[j - 1], ordered[j], ordered[j - 1] - days, ordered[j] - days)
+            entered = self._count_each(
+                {
+                    j: and_(t.c.x >= ordered[j - 1], t.c.x < ordered[j], t.c.next_x >= ordered[j])
                     for j in steps
-                ],
-                [
-                    ("idx", Integer()),
-                    ("a", UTCDateTime()),
-                    ("b", UTCDateTime()),
-                    ("lo_a", UTCDateTime()),
-                    ("lo_b", UTCDateTime()),
-                ],
+                }
             )
-            entered = self._count_by(
-                grid, and_(t.c.x >= grid.c.a, t.c.x < grid.c.b, t.c.next_x >= grid.c.b)
+            fell_out = self._count_each(
+                {
+                    j: and_(
+                        t.c.x >= ordered[j - 1] - days,
+                        t.c.x < ordered[j] - days,
+                        t.c.next_x >= ordered[j - 1],
+                    )
+                    for j in steps
+                }
             )
-            fell_out = self._count_by(
-                grid, and_(t.c.x >= grid.c.lo_a, t.c.x < grid.c.lo_b, t.c.next_x >= grid.c.a)
-            )
-            again = self._count_by(
-                grid,
-                and_(
-                    t.c.next_x >= grid.c.a,
-                    t.c.next_x < grid.c.b,
-                    t.c.x >= grid.c.lo_b,
-                    t.c.x < grid.c.a,
-                ),
+            again = self._count_each(
+                {
+                    j: and_(
+                        t.c.next_x >= ordered[j - 1],
+                        t.c.next_x < ordered[j],
+                        t.c.x >= ordered[j] - days,
+                        t.c.x < ordered[j - 1],
+                    )
+                    for j in steps
+                }
             )
             for j in range(1, len(ordered)):
                 if j not in found:
@@ -517,23 +541,40 @@ class CountedOrders:
         at = {moment: found[j] for j, moment in enumerate(ordered)}
         return [at[moment] for moment in instants]
 
-    def _count_by(self, grid: FromClause, condition: ColumnElement[bool]) -> dict[int, int]:
-        rows = self.conn.execute(
-            select(grid.c.idx, func.count())
-            .select_from(grid.join(self.table, condition))
-            .group_by(grid.c.idx)
-        ).all()
-        return {int(idx): int(n) for idx, n in rows}
+    def _each(self, queries: Sequence[Select[Any]]) -> dict[int, tuple[Any, ...]]:
+        """The one row of each aggregate query (no ``GROUP BY``), by its position.
+
+        The queries go to the database as one ``UNION ALL`` (a few, for very many): each an
+        index range scan feeding its own aggregate. A join of the ranges with the rows,
+        grouped by range, makes SQLite sort every row read by its range first (a temporary
+        B-tree as big as the scans): two to three times the cost of the scans themselves."""
+        found: dict[int, tuple[Any, ...]] = {}
+        numbered = [
+            query.add_columns(literal(idx, Integer).label("idx"))
+            for idx, query in enumerate(queries)
+        ]
+        for first in range(0, len(numbered), _UNION_MAX):
+            chunk = numbered[first : first + _UNION_MAX]
+            statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+            for *values, idx in self.conn.execute(statement):
+                found[int(idx)] = tuple(values)
+        return found
+
+    def _count_each(self, conditions: Mapping[int, ColumnElement[bool]]) -> dict[int, int]:
+        """How many counted orders meet each condition, by its key."""
+        keys = list(conditions)
+        rows = self._each([select(func.count()).where(conditions[key]) for key in keys])
+        return {key: int(rows[i][0]) for i, key in enumerate(keys)}
 
     def _active_directly(self, instants: Sequence[datetime], days: timedelta) -> list[int]:
         t = self.table
-        p = rows_table(
-            "p",
-            [(i, at, at - days) for i, at in enumerate(instants)],
-            [("idx", Integer()), ("at", UTCDateTime()), ("lo", UTCDateTime())],
+        found = self._count_each(
+            {
+                i: and_(t.c.x >= at - days, t.c.x < at, t.c.next_x >= at)
+                for i, at in enumerate(instants)
+            }
         )
-        found = self._count_by(p, and_(t.c.x >= p.c.lo, t.c.x < p.c.at, t.c.next_x >= p.c.at))
-        return [found.get(i, 0) for i in range(len(instants))]
+        return [found[i] for i in range(len(instants))]
 
     def churned(self, ranges: Sequence[Range], active_days: int) -> list[int]:
         """Of the identities active at ``a``, those not active at ``b``, for each ``[a, b)``."""
@@ -541,45 +582,24 @@ class CountedOrders:
             return []
         t = self.table
         days = timedelta(days=active_days)
-        p = rows_table(
-            "p",
-            [(i, a, b, a - days, b - days) for i, (a, b) in enumerate(ranges)],
-            [
-                ("idx", Integer()),
-                ("a", UTCDateTime()),
-                ("b", UTCDateTime()),
-                ("lo_a", UTCDateTime()),
-                ("lo_b", UTCDateTime()),
-            ],
-        )
         earlier = self.rows("earlier")
-        # Only when the period is longer than the active window can the last order before b
-        # fall inside the period; then S membership needs an earlier order in [a − D, a).
-        active_at_start = or_(
-            t.c.x < p.c.a,
-            exists().where(
-                earlier.c.ident == t.c.ident,
-                earlier.c.x >= p.c.lo_a,
-                earlier.c.x < p.c.a,
-            ),
-        )
-        rows = self.conn.execute(
-            select(p.c.idx, func.count())
-            .select_from(
-                p.join(
-                    t,
-                    and_(
-                        t.c.x >= p.c.lo_a,
-                        t.c.x < p.c.lo_b,
-                        t.c.next_x >= p.c.b,
-                        active_at_start,
-                    ),
-                )
+
+        def churned_of(a: datetime, b: datetime) -> ColumnElement[bool]:
+            # Only when the period is longer than the active window can the last order
+            # before b fall inside the period; then S membership needs an earlier order in
+            # [a − D, a).
+            active_at_start = or_(
+                t.c.x < a,
+                exists().where(
+                    earlier.c.ident == t.c.ident,
+                    earlier.c.x >= a - days,
+                    earlier.c.x < a,
+                ),
             )
-            .group_by(p.c.idx)
-        ).all()
-        found = {int(idx): int(n) for idx, n in rows}
-        return [found.get(i, 0) for i in range(len(ranges))]
+            return and_(t.c.x >= a - days, t.c.x < b - days, t.c.next_x >= b, active_at_start)
+
+        found = self._count_each({i: churned_of(a, b) for i, (a, b) in enumerate(ranges)})
+        return [found[i] for i in range(len(ranges))]
 
     def activation(
         self, ranges: Sequence[Range], days: int = ACTIVATION_DAYS
@@ -598,24 +618,50 @@ class CountedOrders:
         bounds = sorted({moment for span in ranges for moment in span})
         t = self.table
         account_identity = literal("customer:") + cast(customers.c.wc_id, String)
-        ordered = exists().where(
-            t.c.ident == account_identity,
-            t.c.x >= customers.c.created_at,
-            t.c.x < plus_days(customers.c.created_at, days),
+        created = customers.c.created_at
+        piece = _bucket(created, bounds, 0, len(bounds) - 2).label("piece")
+        eligible = (
+            customers.c.store_id == self.store_id,
+            created >= bounds[0],
+            created < bounds[-1],
+            created <= self.as_of - timedelta(days=days),
+            customers.c.role == "customer",
+            customers.c.deleted_at.is_(None),
         )
-        piece = _bucket(customers.c.created_at, bounds, 0, len(bounds) - 2).label("piece")
-        accounts = (
-            select(piece, case((ordered, 1), else_=0).label("activated"))
-            .where(
-                customers.c.store_id == self.store_id,
-                customers.c.created_at >= bounds[0],
-                customers.c.created_at < bounds[-1],
-                customers.c.created_at <= self.as_of - timedelta(days=days),
-                customers.c.role == "customer",
-                customers.c.deleted_at.is_(None),
+        if self.conn.dialect.name == "postgresql":
+            # The account's first order on or after its creation (the one row with
+            # ``x >= created > prev_x``), joined: one hash join, not a look-up per account
+            # (0.6 s instead of 1.1 s at 310 000 accounts). Activated: that order is within
+            # the days.
+            after = self.rows("first_after")
+            joined_first = customers.outerjoin(
+                after,
+                and_(
+                    after.c.ident == account_identity,
+                    after.c.x >= created,
+                    after.c.prev_x < created,
+                    after.c.x < plus_days(created, days),
+                ),
             )
-            .subquery("accounts")
-        )
+            accounts_query = (
+                select(piece, case((after.c.x.is_not(None), 1), else_=0).label("activated"))
+                .select_from(joined_first)
+                .where(*eligible)
+            )
+        else:
+            ordered = exists().where(
+                t.c.ident == account_identity,
+                t.c.x >= created,
+                t.c.x < plus_days(created, days),
+            )
+            # A fence (``LIMIT -1 OFFSET 0``): SQLite would otherwise merge this into the
+            # grouping and sort every account with its look-up still to do, a third slower.
+            accounts_query = (
+                select(piece, case((ordered, 1), else_=0).label("activated"))
+                .where(*eligible)
+                .offset(0)
+            )
+        accounts = accounts_query.subquery("accounts")
         rows = self.conn.execute(
             select(accounts.c.piece, func.count(), func.sum(accounts.c.activated)).group_by(
                 accounts.c.piece
@@ -639,14 +685,6 @@ def _bucket(column: ColumnElement[Any], bounds: Sequence[datetime], lo: int, hi:
     return case(
         (column < bounds[mid], _bucket(column, bounds, lo, mid - 1)),
         else_=_bucket(column, bounds, mid, hi),
-    )
-
-
-def _ranges(ranges: Sequence[Range]) -> FromClause:
-    return rows_table(
-        "p",
-        [(i, a, b) for i, (a, b) in enumerate(ranges)],
-        [("idx", Integer()), ("a", UTCDateTime()), ("b", UTCDateTime())],
     )
 
 
