@@ -80,3 +80,10 @@ def test_money_and_instants_round_trip_exactly(engine: Engine) -> None:
 def test_money_refuses_to_round_silently() -> None:
     with pytest.raises(ValueError):
         to_units(Decimal("0.00001"))
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    """``migrate`` reads the head revision from the files without importing Alembic."""
+    from connector._db import _alembic_head, _declared_head
+
+    assert _declared_head() == _alembic_head()
