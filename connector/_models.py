@@ -14,16 +14,17 @@ surrogate). So a record that validates can always be written, exactly as the sto
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -42,6 +43,7 @@ from connector._schema import (
 from connector.money import MONEY_SCALE
 
 ZERO = Decimal(0)
+_NO_REFUND = -ZERO  # what the sum of no refunds was always given as: Decimal("-0")
 
 #: WooCommerce's own order statuses. Plugins may add more (WordPress allows any post status
 #: slug of up to 20 characters); those are accepted as-is and simply not counted by default.
@@ -90,10 +92,23 @@ def _shown(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Amounts already read (WooCommerce repeats "0.00", prices, shipping fees…): the same
+#: ``Decimal`` without parsing again. Bounded; a ``Decimal`` is immutable, so sharing is safe.
+_KNOWN_AMOUNTS: dict[str, Decimal] = {}
+_KNOWN_AMOUNTS_LIMIT = 4096
+
+
 def _parse_money(value: Any) -> Decimal:
     """WooCommerce's decimal strings ("162.00", "935000", "5"); integers are fine too."""
-    if type(value) is str and _PLAIN_MONEY.fullmatch(value):
-        return Decimal(value)  # below 10^14, at most 4 decimals: nothing left to check
+    if type(value) is str:
+        known = _KNOWN_AMOUNTS.get(value)
+        if known is not None:
+            return known
+        if _PLAIN_MONEY.fullmatch(value):
+            amount = Decimal(value)  # below 10^14, at most 4 decimals: nothing left to check
+            if len(_KNOWN_AMOUNTS) < _KNOWN_AMOUNTS_LIMIT:
+                _KNOWN_AMOUNTS[value] = amount
+            return amount
     if isinstance(value, bool | float):
         raise ValueError("money must be a decimal string, not a binary float")
     if isinstance(value, int):
@@ -115,6 +130,17 @@ def _parse_money(value: Any) -> Decimal:
 
 def _parse_gmt_any(value: Any) -> datetime | None:
     """A ``*_gmt`` field ("2025-06-13T20:08:53", no offset) as an aware UTC datetime."""
+    if type(value) is str and len(value) == 19:
+        # WooCommerce's form: parsed as UTC in one step (the same value as the general way
+        # below, which an offset already in the text takes: "+00:00" after it is no date).
+        try:
+            parsed = datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
+        else:
+            if parsed < EARLIEST_DATE or parsed > LATEST_DATE:
+                raise ValueError(f"absurd date: {_shown(value)}")
+            return parsed
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -129,12 +155,17 @@ def _parse_gmt_any(value: Any) -> datetime | None:
     return parsed
 
 
+_TWO_DAYS = timedelta(days=2)
+
+
 def _parse_gmt(value: Any, info: ValidationInfo) -> datetime | None:
     """A ``*_gmt`` instant that has happened: not later than now (``context["now"]``) + 2 days."""
     parsed = _parse_gmt_any(value)
-    now = (info.context or {}).get("now") or datetime.now(UTC)
-    if parsed is not None and parsed > now + timedelta(days=2):
-        raise ValueError(f"absurd date: {_shown(value)}")
+    if parsed is not None:
+        context = info.context
+        now = (context.get("now") if context else None) or datetime.now(UTC)
+        if parsed > now + _TWO_DAYS:
+            raise ValueError(f"absurd date: {_shown(value)}")
     return parsed
 
 
@@ -149,14 +180,38 @@ def storable(text: str) -> str:
     return text
 
 
-def _at_most(limit: int) -> AfterValidator:
-    def check(text: str) -> str:
-        storable(text)
-        if len(text) > limit:
-            raise ValueError(f"text of {len(text)} characters (at most {limit} are kept)")
-        return text
+#: What ``storable`` checks, as pydantic's compiled core checks it (no Python call per
+#: string): no NUL character. A string with a lone surrogate fails any constrained string
+#: of the core (``string_unicode``). ``describe_error`` words both as ``storable`` does.
+NO_NUL = r"^[^\x00]*$"
+_STORABLE_ERRORS = {
+    "string_unicode": "Value error, text with a lone surrogate (not valid Unicode)",
+    "string_pattern_mismatch": (
+        "Value error, text with a NUL character (PostgreSQL cannot store it)"
+    ),
+}
 
-    return AfterValidator(check)
+
+def _at_most(limit: int) -> StringConstraints:
+    """Storable text of at most ``limit`` characters (checked in pydantic's core)."""
+    return StringConstraints(max_length=limit, pattern=NO_NUL)
+
+
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One error of a ``ValidationError`` (``errors()``, with the input) as a reason: the
+    core's checks of storable text are worded as ``storable`` words them; the input itself
+    is not echoed (only its length)."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_long":
+        text = error.get("input")
+        size = len(text) if isinstance(text, str) else "too many"
+        return f"Value error, text of {size} characters (at most {ctx.get('max_length')} are kept)"
+    if kind == "string_unicode" or (
+        kind == "string_pattern_mismatch" and ctx.get("pattern") == NO_NUL
+    ):
+        return _STORABLE_ERRORS[kind]
+    return str(error["msg"])
 
 
 Money = Annotated[Decimal, BeforeValidator(_parse_money)]
@@ -167,7 +222,7 @@ OptionalFutureUtcDatetime = Annotated[datetime | None, BeforeValidator(_parse_gm
 #: Text a shopper typed (names, phones, line-item names): TEXT columns, capped.
 FreeText = Annotated[str, _at_most(FREE_TEXT_MAX)]
 #: Text that is not stored as such (it is normalized first, or only read), but must be sane.
-StorableText = Annotated[str, AfterValidator(storable)]
+StorableText = Annotated[str, StringConstraints(pattern=NO_NUL)]
 #: A positive database id (BIGINT).
 Id = Annotated[int, Field(gt=0, le=BIGINT_MAX)]
 #: An id where 0 means "none" (a guest's customer id, a deleted product).
@@ -285,6 +340,8 @@ class Order(_Mirrored):
     @property
     def refunded_total(self) -> Decimal:
         """The sum of the refunds, as a positive amount (they arrive negative)."""
+        if not self.refunds:
+            return _NO_REFUND
         return -sum((r.total for r in self.refunds), ZERO)
 
     @property
@@ -357,6 +414,7 @@ class Coupon(_Resource):
 
 __all__ = [
     "CORE_ORDER_STATUSES",
+    "NO_NUL",
     "ZERO",
     "Address",
     "Coupon",
@@ -368,6 +426,7 @@ __all__ = [
     "OrderLineItem",
     "Refund",
     "RefundRef",
+    "describe_error",
     "normalize_email",
     "storable",
 ]

@@ -37,10 +37,11 @@ import logging
 import operator
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -50,7 +51,6 @@ from sqlalchemy import (
     Engine,
     Table,
     and_,
-    bindparam,
     delete,
     func,
     insert,
@@ -72,7 +72,7 @@ from connector._listing import (
     usable_id,
 )
 from connector._lock import host_name, store_lock
-from connector._models import Customer, Order, storable
+from connector._models import ZERO, Customer, Order, describe_error, storable
 from connector._schema import (
     UTCDateTime,
     customers,
@@ -86,6 +86,7 @@ from connector._schema import (
     sync_cursors,
     sync_runs,
 )
+from connector.money import MONEY_SCALE, UNITS
 
 log = logging.getLogger("bazgasht.sync")
 
@@ -124,38 +125,47 @@ class _Compiled:
     positional: bool
     #: The bind names, in the statement's order.
     names: tuple[str, ...]
-    #: (index in ``names``, the column type's bind processor) where there is one.
-    convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+    #: Reorders a row given in the writer's column order into ``names``' (None: the same).
+    reorder: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None
 
-    def values(self, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
-        """Each row's driver values, in the order of ``names``."""
-        take = operator.itemgetter(*self.names)
-        single = len(self.names) == 1
-        for row in rows:
-            values = [take(row)] if single else list(take(row))
-            for index, process in self.convert:
-                values[index] = process(values[index])
-            yield values
-
-    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+    def params(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        if self.reorder is not None:
+            rows = [self.reorder(row) for row in rows]
         if self.positional:
-            return [tuple(values) for values in self.values(rows)]
-        return [dict(zip(self.names, values, strict=True)) for values in self.values(rows)]
+            return rows
+        return [dict(zip(self.names, row, strict=True)) for row in rows]
 
 
 @functools.lru_cache(maxsize=256)  # per engine's dialect: a few entries in a run
-def _compiled(dialect: Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compiled | None:
+def _compiled(dialect: Dialect, stmt: Any, keys: tuple[str, ...]) -> _Compiled:
+    """``stmt`` compiled once for rows of the columns ``keys`` (in that order)."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
-    processors = getattr(compiled, "_bind_processors", None)
-    names = compiled.positiontup if compiled.positional else list(compiled.binds)
-    if processors is None or names is None or set(names) != set(keys):
-        return None  # not the shape expected: let SQLAlchemy run it
-    convert = tuple(
-        (i, _sqlite_instant if _stored_as_iso_text(compiled.binds[n].type, dialect) else p)
-        for i, n in enumerate(names)
-        if (p := processors.get(n)) is not None
-    )
-    return _Compiled(compiled.string, compiled.positional, tuple(names), convert)
+    names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
+    if set(names) != set(keys) or len(names) != len(keys):  # pragma: no cover - SQLAlchemy's
+        raise RuntimeError(f"unexpected binds {names} for the columns {keys}")
+    reorder = None if names == keys else operator.itemgetter(*(keys.index(n) for n in names))
+    return _Compiled(compiled.string, compiled.positional, names, reorder)
+
+
+# ---- stored forms
+#
+# The writers put each value in the form the driver stores, once, straight from the
+# validated model: money as BIGINT units of 10^-4 (``connector.money``), instants as the
+# column's stored form, booleans as the dialect keeps them. They are exactly what the
+# columns' own bind processors (``connector._schema``: ``Money``, ``UTCDateTime``) make of
+# the same values — tests/test_sync_stored.py compares the two mirrors — at a fraction of
+# the cost of a processor chain per value.
+
+_UNITS = Decimal(UNITS)
+
+
+def _units(amount: Decimal) -> int:
+    """``to_units`` of a validated amount (at most ``MONEY_SCALE`` decimals, below 10^14)."""
+    units = amount * _UNITS
+    whole = int(units)
+    if whole != units:  # never for a validated amount: kept exact all the same
+        raise ValueError(f"{amount} has more than {MONEY_SCALE} decimals")
+    return whole
 
 
 #: How SQLAlchemy stores a DATETIME on SQLite unless told otherwise.
@@ -178,37 +188,73 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     (``isoformat`` pads the year to 4 digits, like ``%04d``)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:  # every validated instant: "YYYY-MM-DD HH:MM:SS.ffffff+00:00"
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is None:
         raise ValueError("naive datetime given where an instant is needed")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def _naive_instant(value: datetime | None) -> datetime | None:
+    """``UTCDateTime``'s bind processor where the driver takes a naive datetime (psycopg)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where an instant is needed")
+    return (
+        value.replace(tzinfo=None)
+        if value.tzinfo is UTC
+        else value.astimezone(UTC).replace(tzinfo=None)
+    )
+
+
+@dataclass(frozen=True)
+class _Forms:
+    """The stored forms of one dialect's instants and booleans."""
+
+    instant: Callable[[datetime | None], Any]
+    boolean: Callable[[bool], Any]
+
+
+@functools.lru_cache(maxsize=16)
+def _forms(dialect: Dialect) -> _Forms:
+    instant_type: Any = orders.c.created_at.type
+    if _stored_as_iso_text(instant_type, dialect):
+        instant: Callable[[datetime | None], Any] = _sqlite_instant
+    elif instant_type.impl_instance.dialect_impl(dialect).bind_processor(dialect) is None:
+        instant = _naive_instant  # the DATETIME itself takes the naive value as it is
+    else:  # pragma: no cover - another driver: its own processor chain, per value
+        instant = instant_type.dialect_impl(dialect).bind_processor(dialect)
+    # SQLite keeps booleans as 0 / 1 (SQLAlchemy's non-native Boolean); PostgreSQL as bool.
+    boolean: Callable[[bool], Any] = bool if dialect.supports_native_boolean else int
+    return _Forms(instant, boolean)
+
+
 def _executemany(
     conn: Connection,
     stmt: Any,
-    rows: list[dict[str, Any]],
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
     copy: tuple[Table, str] | None = None,
 ) -> None:
     """Run ``stmt`` (built once, see below) for every row with the driver's executemany.
 
-    The statement is compiled once per dialect and set of columns; each row's values go
-    through the columns' own bind processors (``Money`` → units, instants → the stored form)
-    straight into a tuple. SQLAlchemy's own executemany does the same with a dozen calls per
-    row around it; a multi-row ``VALUES`` built per page, as before, was compiled afresh for
-    every page — once most of the sync's CPU (docs/sync.md, "Speed")."""
+    ``rows`` are tuples of the columns ``names``, already in their stored forms (above): no
+    bind processor runs. The statement is compiled once per dialect and set of columns and
+    runs on the page's own connection and transaction. SQLAlchemy's own executemany would
+    run a dozen calls per row around it; a multi-row ``VALUES`` built per page, as once, was
+    compiled afresh for every page — then most of the sync's CPU (docs/sync.md, "Speed")."""
     if not rows:
         return
-    plan = _compiled(conn.dialect, stmt, tuple(rows[0]))
-    if plan is None:
-        conn.execute(stmt, rows)
-    elif copy is not None and conn.dialect.driver == "psycopg":
+    plan = _compiled(conn.dialect, stmt, names)
+    if copy is not None and conn.dialect.driver == "psycopg":
         _copy_in(conn, plan, *copy, rows)
     else:
         conn.exec_driver_sql(plan.sql, plan.params(rows))
 
 
 def _copy_in(
-    conn: Connection, plan: _Compiled, table: Table, conflict: str, rows: list[dict[str, Any]]
+    conn: Connection, plan: _Compiled, table: Table, conflict: str, rows: list[tuple[Any, ...]]
 ) -> None:
     """PostgreSQL: ``COPY`` the rows into a session-private staging table shaped like
     ``table``, then move them with one ``INSERT … SELECT … {conflict}`` (the same
@@ -218,11 +264,13 @@ def _copy_in(
     stage = f'"bazgasht_stage_{table.name}"'
     columns = ", ".join(f'"{name}"' for name in plan.names)
     driver: Any = conn.connection.dbapi_connection  # a psycopg (3) connection
+    reorder = plan.reorder
     with driver.cursor() as cursor:
         cursor.execute(f'CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE "{table.name}")')
         with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-            for values in plan.values(rows):
-                copy.write_row(values)
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row if reorder is None else reorder(row))
     conn.exec_driver_sql(
         f"WITH moved AS (DELETE FROM {stage} RETURNING {columns}) "
         f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM moved {conflict}'
@@ -241,8 +289,10 @@ def _insert_statement(table: Table) -> Any:
     return insert(table)
 
 
-def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    _executemany(conn, _insert_statement(table), rows, copy=(table, ""))
+def _insert(
+    conn: Connection, table: Table, names: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    _executemany(conn, _insert_statement(table), names, rows, copy=(table, ""))
 
 
 @functools.cache
@@ -258,90 +308,170 @@ def _upsert_statement(
     )
 
 
-def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+@functools.cache
+def _conflict_clause(columns: tuple[str, ...], keys: tuple[str, ...], where: str = "") -> str:
+    return _on_conflict(keys, columns, where)
+
+
+def _upsert(
+    conn: Connection,
+    table: Table,
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    keys: tuple[str, ...],
+) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, for SQLite and PostgreSQL alike, as one
     executemany of a statement built (and compiled) once per set of columns.
 
-    ``rows`` must not repeat a key and must all have the same columns.
-    """
+    ``rows`` (tuples of ``names``, stored forms) must not repeat a key."""
     if rows:
-        stmt = _upsert_statement(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
-        _executemany(conn, stmt, rows, copy=(table, _on_conflict(keys, list(rows[0]))))
+        stmt = _upsert_statement(conn.dialect.name, table, names, keys)
+        _executemany(conn, stmt, names, rows, copy=(table, _conflict_clause(names, keys)))
 
 
-@functools.cache
-def _delete_children(child: Table) -> Any:
-    """The rows of ``child`` that belong to the orders ``ids``: one statement, compiled once
-    (an expanding bind parameter, not 100 literals coerced per page)."""
-    return delete(child).where(
-        child.c.store_id == bindparam("store_id"),
-        child.c.order_id.in_(bindparam("ids", expanding=True)),
-    )
+@functools.lru_cache(maxsize=64)
+def _delete_children_sql(paramstyle: str, child: str, count: int) -> str:
+    """``DELETE`` the rows of ``child`` that belong to ``count`` orders of one store: plain
+    SQL with positional placeholders, built once per page size (an expanding bind parameter
+    is re-rendered by SQLAlchemy for every page)."""
+    mark = "?" if paramstyle in ("qmark", "numeric") else "%s"
+    marks = ", ".join([mark] * count)
+    return f'DELETE FROM "{child}" WHERE store_id = {mark} AND order_id IN ({marks})'
 
 
-def _seen(scan: str | None) -> dict[str, str]:
-    """The full-scan mark; incremental writes leave the column as it was."""
-    return {"seen_scan": scan} if scan is not None else {}
+def _delete_children(conn: Connection, child: Table, store_id: int, ids: list[int]) -> None:
+    sql = _delete_children_sql(conn.dialect.paramstyle, child.name, len(ids))
+    conn.exec_driver_sql(sql, (store_id, *ids))
+
+
+_ORDER_COLUMNS = (
+    "store_id",
+    "wc_id",
+    "number",
+    "status",
+    "currency",
+    "created_at",
+    "modified_at",
+    "paid_at",
+    "completed_at",
+    "total",
+    "total_tax",
+    "shipping_total",
+    "discount_total",
+    "refunded_total",
+    "customer_id",
+    "billing_email",
+    "billing_first_name",
+    "billing_last_name",
+    "billing_phone",
+    "coupon_codes",
+    "deleted_at",
+)
+_LINE_ITEM_COLUMNS = (
+    "store_id",
+    "wc_id",
+    "order_id",
+    "product_id",
+    "variation_id",
+    "name",
+    "quantity",
+    "subtotal",
+    "total",
+)
+_COUPON_COLUMNS = ("store_id", "order_id", "code", "discount")
+_CUSTOMER_COLUMNS = (
+    "store_id",
+    "wc_id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "role",
+    "created_at",
+    "modified_at",
+    "is_paying_customer",
+    "deleted_at",
+)
+_GUEST_COLUMNS = (
+    "store_id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "latest_order_created_at",
+    "latest_order_id",
+)
+_KEYS = ("store_id", "wc_id")
+
+
+def _seen(columns: tuple[str, ...], scan: str | None) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """The full-scan mark (``seen_scan``); incremental writes leave the column as it was."""
+    return ((*columns, "seen_scan"), (scan,)) if scan is not None else (columns, ())
 
 
 def write_orders(conn: Connection, store_id: int, batch: Sequence[Any], scan: str | None) -> None:
     by_id: dict[int, Order] = {o.id: o for o in batch}  # a page may repeat an order: last wins
     ids = list(by_id)
-    rows = [
-        {
-            "store_id": store_id,
-            "wc_id": o.id,
-            "number": o.number or str(o.id),
-            "status": o.status,
-            "currency": o.currency,
-            "created_at": o.date_created_gmt,
-            "modified_at": o.date_modified_gmt,
-            "paid_at": o.date_paid_gmt,
-            "completed_at": o.date_completed_gmt,
-            "total": o.total,
-            "total_tax": o.total_tax,
-            "shipping_total": o.shipping_total,
-            "discount_total": o.discount_total,
-            "refunded_total": o.refunded_total,
-            "customer_id": o.customer_id,
-            "billing_email": o.billing_email,
-            "billing_first_name": o.billing.first_name,
-            "billing_last_name": o.billing.last_name,
-            "billing_phone": o.billing.phone,
-            "coupon_codes": ",".join(sorted({c.code.lower() for c in o.coupon_lines})),
-            "deleted_at": None,
-            **_seen(scan),
-        }
-        for o in by_id.values()
-    ]
-    _upsert(conn, orders, rows, ["store_id", "wc_id"])
-    for child in (order_line_items, order_coupons):
-        conn.execute(_delete_children(child), {"store_id": store_id, "ids": ids})
-    items = {
-        (o.id, li.id): {
-            "store_id": store_id,
-            "wc_id": li.id,
-            "order_id": o.id,
-            "product_id": li.product_id,
-            "variation_id": li.variation_id,
-            "name": li.name,
-            "quantity": li.quantity,
-            "subtotal": li.subtotal,
-            "total": li.total,
-        }
-        for o in by_id.values()
-        for li in o.line_items
-    }
-    _insert(conn, order_line_items, list(items.values()))
-    coupon_rows: dict[tuple[int, str], dict[str, Any]] = {}
+    instant = _forms(conn.dialect).instant
+    units = _units
+    names, tail = _seen(_ORDER_COLUMNS, scan)
+    rows = []
+    items: dict[tuple[int, int], tuple[Any, ...]] = {}
+    coupons: dict[tuple[int, str], Decimal] = {}
     for o in by_id.values():
-        for c in o.coupon_lines:
-            row = coupon_rows.setdefault(
-                (o.id, c.code.lower()),
-                {"store_id": store_id, "order_id": o.id, "code": c.code.lower(), "discount": 0},
+        billing = o.billing
+        codes = {c.code.lower() for c in o.coupon_lines} if o.coupon_lines else ()
+        rows.append(
+            (
+                store_id,
+                o.id,
+                o.number or str(o.id),
+                o.status,
+                o.currency,
+                instant(o.date_created_gmt),
+                instant(o.date_modified_gmt),
+                instant(o.date_paid_gmt),
+                instant(o.date_completed_gmt),
+                units(o.total),
+                units(o.total_tax),
+                units(o.shipping_total),
+                units(o.discount_total),
+                units(o.refunded_total) if o.refunds else 0,
+                o.customer_id,
+                o.billing_email,
+                billing.first_name,
+                billing.last_name,
+                billing.phone,
+                ",".join(sorted(codes)),
+                None,
+                *tail,
             )
-            row["discount"] += c.discount
-    _insert(conn, order_coupons, list(coupon_rows.values()))
+        )
+        for li in o.line_items:
+            items[(o.id, li.id)] = (
+                store_id,
+                li.id,
+                o.id,
+                li.product_id,
+                li.variation_id,
+                li.name,
+                li.quantity,
+                units(li.subtotal),
+                units(li.total),
+            )
+        for c in o.coupon_lines:
+            key = (o.id, c.code.lower())
+            coupons[key] = coupons.get(key, ZERO) + c.discount
+    _upsert(conn, orders, names, rows, _KEYS)
+    for child in (order_line_items, order_coupons):
+        _delete_children(conn, child, store_id, ids)
+    _insert(conn, order_line_items, _LINE_ITEM_COLUMNS, list(items.values()))
+    _insert(
+        conn,
+        order_coupons,
+        _COUPON_COLUMNS,
+        [(store_id, order_id, code, units(total)) for (order_id, code), total in coupons.items()],
+    )
     _write_guests(conn, store_id, by_id.values())
 
 
@@ -355,16 +485,17 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
                 latest[o.billing_email] = o
     if not latest:
         return
+    instant = _forms(conn.dialect).instant
     rows = [
-        {
-            "store_id": store_id,
-            "email": email,
-            "first_name": o.billing.first_name,
-            "last_name": o.billing.last_name,
-            "phone": o.billing.phone,
-            "latest_order_created_at": o.date_created_gmt,
-            "latest_order_id": o.id,
-        }
+        (
+            store_id,
+            email,
+            o.billing.first_name,
+            o.billing.last_name,
+            o.billing.phone,
+            instant(o.date_created_gmt),
+            o.id,
+        )
         for email, o in latest.items()
     ]
     newer = (
@@ -372,8 +503,10 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
         " OR (EXCLUDED.latest_order_created_at = guests.latest_order_created_at"
         " AND EXCLUDED.latest_order_id >= guests.latest_order_id)"
     )
-    conflict = _on_conflict(["store_id", "email"], list(rows[0]), newer)
-    _executemany(conn, _guests_statement(conn.dialect.name), rows, copy=(guests, conflict))
+    conflict = _conflict_clause(_GUEST_COLUMNS, ("store_id", "email"), newer)
+    _executemany(
+        conn, _guests_statement(conn.dialect.name), _GUEST_COLUMNS, rows, copy=(guests, conflict)
+    )
 
 
 @functools.cache
@@ -402,24 +535,27 @@ def write_customers(
     conn: Connection, store_id: int, batch: Sequence[Any], scan: str | None
 ) -> None:
     by_id: dict[int, Customer] = {c.id: c for c in batch}
+    forms = _forms(conn.dialect)
+    instant, boolean = forms.instant, forms.boolean
+    names, tail = _seen(_CUSTOMER_COLUMNS, scan)
     rows = [
-        {
-            "store_id": store_id,
-            "wc_id": c.id,
-            "email": c.email_normalized,
-            "first_name": c.first_name,
-            "last_name": c.last_name,
-            "phone": c.billing.phone,
-            "role": c.role,
-            "created_at": c.date_created_gmt,
-            "modified_at": c.date_modified_gmt,
-            "is_paying_customer": c.is_paying_customer,
-            "deleted_at": None,
-            **_seen(scan),
-        }
+        (
+            store_id,
+            c.id,
+            c.email_normalized,
+            c.first_name,
+            c.last_name,
+            c.billing.phone,
+            c.role,
+            instant(c.date_created_gmt),
+            instant(c.date_modified_gmt),
+            boolean(c.is_paying_customer),
+            None,
+            *tail,
+        )
         for c in by_id.values()
     ]
-    _upsert(conn, customers, rows, ["store_id", "wc_id"])
+    _upsert(conn, customers, names, rows, _KEYS)
 
 
 ORDERS = Stream(
@@ -595,6 +731,10 @@ class SyncEngine:
         self.run_id = run_id
         self.supports_modified_after = supports_modified_after
         self._order_customer_ids: set[int] = set()
+        #: Per resource: whether the store may have unresolved quarantine rows (None: not
+        #: looked yet). Only this run writes them while it holds the store's lock, so a
+        #: store with none skips the per-page "resolved" update.
+        self._held: dict[str, bool] = {}
         # One writer at a time (the streams run in threads of their own); a failed stream
         # stops the others at their next page, and the customers' refresh waits for orders.
         self._write_lock = threading.Lock()
@@ -1077,6 +1217,8 @@ class SyncEngine:
         bad: list[tuple[Any, str]],
         now: datetime,
     ) -> None:
+        if bad:
+            self._held[stream.resource] = True
         for raw, error in bad:
             # ASCII JSON: NUL characters and lone surrogates become \\u escapes, so any
             # payload can be stored (and json.loads gives it back as received).
@@ -1113,6 +1255,23 @@ class SyncEngine:
     ) -> None:
         if not valid:
             return
+        held = self._held.get(stream.resource)
+        if held is None:
+            held = (
+                conn.execute(
+                    select(quarantine.c.wc_id)
+                    .where(
+                        quarantine.c.store_id == self.store_id,
+                        quarantine.c.resource == stream.resource,
+                        quarantine.c.resolved_at.is_(None),
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
+            self._held[stream.resource] = held
+        if not held:
+            return
         conn.execute(
             update(quarantine)
             .where(
@@ -1139,9 +1298,9 @@ def _safe_text(text: str, limit: int = REASON_LIMIT) -> str:
 def _describe(exc: ValidationError) -> str:
     """A one-line reason: which fields, and what was wrong with them (no input echo)."""
     parts = []
-    for err in exc.errors(include_input=False, include_url=False):
+    for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err["loc"]) or "record"
-        parts.append(f"{where}: {err['msg']}")
+        parts.append(f"{where}: {describe_error(err)}")
     return "; ".join(parts)
 
 
