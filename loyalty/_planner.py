@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from sqlite3 import Cursor as Sqlite3Cursor
 from typing import Any
 
 from sqlalchemy import (
@@ -449,19 +448,19 @@ class Planner:
             # Rows of one identity only need to be together: byte order sorts fastest.
             identity = identity.collate("C")
         query = query.order_by(identity, orders.c.created_at, orders.c.wc_id)
-        rows: Iterable[Any]
-        if scan:
-            # SQLite: the driver's own cursor, plain tuples (no result processing per row).
-            compiled = query.compile(dialect=self.work.dialect)
-            params = compiled.construct_params()
-            assert compiled.positiontup is not None
-            raw = self.work.connection.driver_connection
-            assert raw is not None
-            cursor = raw.cursor()
-            cursor.arraysize = PAGE
-            rows = cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
-        else:
-            rows = self.reader.execute(query, execution_options={"yield_per": PAGE})
+        if not scan:
+            with self.stats.step("rules"):
+                self._full_pg(tmp, query)
+            return
+        # SQLite: the driver's own cursor, plain tuples (no result processing per row).
+        compiled = query.compile(dialect=self.work.dialect)
+        params = compiled.construct_params()
+        assert compiled.positiontup is not None
+        raw = self.work.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.arraysize = PAGE
+        rows = cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
         counter = [0]
         batch: list[tuple[Any, ...]] = []
 
@@ -485,13 +484,45 @@ class Planner:
                 if len(batch) >= PAGE:
                     flush()
             flush()
-        if isinstance(rows, Sqlite3Cursor):
-            rows.close()
+        rows.close()
         if not self.fresh:
             self.stats.identities = counter[0]
         if not self.fresh:
             with self.stats.step("recorded"):
                 fill_held(self.work, tmp, self.program.store_id, scoped=False)
+
+    def _full_pg(self, tmp: Scratch, query: Any) -> None:
+        """PostgreSQL: the orders stream from a second connection that shares the run's
+        snapshot (``SET TRANSACTION SNAPSHOT``: exactly the rows this connection sees), so
+        the planned rows go to the scratch table through one ``COPY`` that stays open for
+        the whole pass: the server takes them in as they come, on the other core, instead
+        of the client waiting for it at each page (a cursor and a ``COPY`` cannot share a
+        connection)."""
+        work = self.work
+        snapshot = work.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        with work.engine.connect() as reader:
+            reader = reader.execution_options(isolation_level="REPEATABLE READ")
+            reader.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            # The driver's own server-side cursor: plain tuples, no result processing per row.
+            compiled = query.compile(dialect=reader.dialect)
+            raw = reader.connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor(name="bz_orders")
+            cursor.itersize = PAGE
+            cursor.execute(str(compiled), compiled.construct_params())
+            outcomes = outcomes_of(self.facts, facts_stream(cursor), self.now, None)
+            if self.fresh:
+                first = first_entries(outcomes, self.stats, self.chain, self.now, "postgresql")
+                bulk_insert(work, tmp.entries, ENTRY_SCRATCH_COLUMNS, first, stored=True)
+            else:
+                counter = [0]
+                bulk_insert(work, tmp.desired, DESIRED_COLUMNS, desired_rows(outcomes, counter))
+                self.stats.identities = counter[0]
+            cursor.close()
+            reader.rollback()
+        if not self.fresh:
+            with self.stats.step("recorded"):
+                fill_held(work, tmp, self.program.store_id, scoped=False)
 
     def incremental(self, tmp: Scratch, state: State, since: datetime | None) -> bool:
         """Recompute the identities touched since the last run; False: run in full instead."""

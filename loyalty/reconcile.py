@@ -85,6 +85,7 @@ from loyalty._scratch import (
     ledger_is_empty,
     open_scratch,
     refresh_statistics,
+    table_is_empty,
     working_memory,
 )
 from loyalty.ledger import LedgerConflict, advance_head, claim_head
@@ -112,7 +113,8 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
     cols = ENTRY_SCRATCH_COLUMNS
     e = tmp.entries
     # A first run into an empty ledger appends everything, then builds the indexes.
-    with indexes_built_after(work, enabled=planner.fresh and ledger_is_empty(work)):
+    first = planner.fresh and ledger_is_empty(work)
+    with indexes_built_after(work, enabled=first):
         work.execute(
             insert(loyalty_ledger).from_select(
                 ["store_id", *cols, "created_at"],
@@ -136,12 +138,14 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
     for start in range(0, len(planner.gone_orders), 500):
         chunk = planner.gone_orders[start : start + 500]
         work.execute(delete(f).where(f.c.store_id == store_id, f.c.order_id.in_(chunk)))
-    work.execute(
-        insert(f).from_select(
-            ["store_id", *FACT_COLUMNS],
-            select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+    # A first run: the facts tables are empty too (their foreign keys checked once, after).
+    with indexes_built_after(work, enabled=full and first and table_is_empty(work, f), table=f):
+        work.execute(
+            insert(f).from_select(
+                ["store_id", *FACT_COLUMNS],
+                select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+            )
         )
-    )
     a = loyalty_account_facts
     if full:
         work.execute(delete(a).where(a.c.store_id == store_id))
@@ -153,15 +157,16 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
                     a.c.store_id == store_id, a.c.customer_id.in_(ids[start : start + 500])
                 )
             )
-    bulk_insert(
-        work,
-        a,
-        ("store_id", "customer_id", "email", "role", "deleted", "created_at"),
-        (
-            (store_id, x.customer_id, x.email, x.role, x.deleted, x.created_at)
-            for x in planner.changed_accounts
-        ),
-    )
+    with indexes_built_after(work, enabled=full and first and table_is_empty(work, a), table=a):
+        bulk_insert(
+            work,
+            a,
+            ("store_id", "customer_id", "email", "role", "deleted", "created_at"),
+            (
+                (store_id, x.customer_id, x.email, x.role, x.deleted, x.created_at)
+                for x in planner.changed_accounts
+            ),
+        )
     if planner.logged:
         # The notes this run has seen; a note changed since (a higher stamp) stays.
         lc, seen = loyalty_changes, tmp.changes
