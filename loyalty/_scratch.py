@@ -231,7 +231,15 @@ def column_values(conn: Connection, table: Table, name: str) -> list[Any]:
 
 
 def ledger_is_empty(conn: Connection) -> bool:
-    """No entry of any store in the ledger (one row probed)."""
+    """No entry of any store in the ledger (one row probed) — and, on PostgreSQL, it stays so
+    until this transaction ends, unless it appends: the ledger is first locked in SHARE ROW
+    EXCLUSIVE mode, which conflicts with itself and with every writer. Without it, two
+    stores' first runs (an agency's first round) could both see it empty, both hold their
+    read lock, and deadlock on ``indexes_built_after``'s ``DROP``; now the second waits for
+    the first's commit and finds entries. Only a store's first run asks (SQLite has one
+    writer at a time anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f'LOCK TABLE "{loyalty_ledger.name}" IN SHARE ROW EXCLUSIVE MODE')
     return table_is_empty(conn, loyalty_ledger)
 
 

@@ -144,3 +144,25 @@ def test_a_first_run_killed_while_it_builds_the_indexes_leaves_the_ledger_as_it_
     assert result.appended == GOLDEN[0]
     assert ledger_digest(engine) == GOLDEN
     assert schema_of_ledger(engine) == schema
+
+
+def test_two_first_runs_cannot_both_take_the_empty_ledger(engine: Engine) -> None:
+    """PostgreSQL: a first run's look at the empty ledger holds until its commit, so a second
+    store's first run waits instead of also seeing it empty (both would then deadlock on
+    dropping the indexes). SQLite has one writer at a time: nothing to show there."""
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from loyalty._scratch import ledger_is_empty
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite writes one transaction at a time")
+    with engine.connect() as first, engine.connect() as second:
+        with first.begin():
+            assert ledger_is_empty(first)
+            with second.begin():
+                second.exec_driver_sql("SET LOCAL lock_timeout = '300ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    ledger_is_empty(second)
+        with second.begin():
+            assert ledger_is_empty(second)  # the first ended without appending
