@@ -10,8 +10,7 @@ store's row, ``store_row`` reads it back), the error hierarchy; money
 coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from connector._db import create_db_engine, display_url, lock_key, open_database, sqlite_path
 from connector._errors import (
@@ -31,6 +30,7 @@ from connector._errors import (
     TransientError,
     redact_url,
 )
+from connector._lazy import lazy_exports
 from connector._schema import (
     Money,
     UTCDateTime,
@@ -78,39 +78,56 @@ if TYPE_CHECKING:
         get_coupon,
     )
 
-_LAZY = {
-    "StoreCheck": "connector._check",
-    "StoreFacts": "connector._check",
-    "check_store": "connector._check",
-    "Page": "connector._client",
-    "StoreCredentials": "connector._client",
-    "WooClient": "connector._client",
-    "StoreRow": "connector._facts",
-    "remember_facts": "connector._facts",
-    "store_row": "connector._facts",
-    "archive_store": "connector._identity",
-    "verify_identity": "connector._identity",
-    "ENV_HOST_NAME": "connector._lock",
-    "host_name": "connector._lock",
-    "store_lock": "connector._lock",
-    "CORE_ORDER_STATUSES": "connector._models",
-    "Coupon": "connector._models",
-    "Customer": "connector._models",
-    "Order": "connector._models",
-    "normalize_email": "connector._models",
-    "SyncResult": "connector._sync",
-    "mark_deleted": "connector._sync",
-    "sync_store": "connector._sync",
-    "write_records": "connector._sync",
-    "ALREADY_EXISTS": "connector.coupons",
-    "CAMPAIGN_META_KEY": "connector.coupons",
-    "REDEMPTION_META_KEY": "connector.coupons",
-    "CouponApi": "connector.coupons",
-    "CouponConflict": "connector.coupons",
-    "CouponSpec": "connector.coupons",
-    "ensure_coupon": "connector.coupons",
-    "find_coupon": "connector.coupons",
-    "get_coupon": "connector.coupons",
+#: The names imported on first use, by the module that provides them.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "connector._check": (
+        "StoreCheck",
+        "StoreFacts",
+        "check_store",
+    ),
+    "connector._client": (
+        "Page",
+        "StoreCredentials",
+        "WooClient",
+    ),
+    "connector._facts": (
+        "StoreRow",
+        "remember_facts",
+        "store_row",
+    ),
+    "connector._identity": (
+        "archive_store",
+        "verify_identity",
+    ),
+    "connector._lock": (
+        "ENV_HOST_NAME",
+        "host_name",
+        "store_lock",
+    ),
+    "connector._models": (
+        "CORE_ORDER_STATUSES",
+        "Coupon",
+        "Customer",
+        "Order",
+        "normalize_email",
+    ),
+    "connector._sync": (
+        "SyncResult",
+        "mark_deleted",
+        "sync_store",
+        "write_records",
+    ),
+    "connector.coupons": (
+        "ALREADY_EXISTS",
+        "CAMPAIGN_META_KEY",
+        "REDEMPTION_META_KEY",
+        "CouponApi",
+        "CouponConflict",
+        "CouponSpec",
+        "ensure_coupon",
+        "find_coupon",
+        "get_coupon",
+    ),
 }
 
 __all__ = [
@@ -163,6 +180,7 @@ __all__ = [
     "get_coupon",
     "guests",
     "host_name",
+    "lazy_exports",
     "lock_key",
     "mark_deleted",
     "metadata",
@@ -191,13 +209,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The names of the modules not every command needs, imported on first use (PEP 562): a
-    command's start-up pays only for what it uses (``bazgasht metrics`` needs no HTTP
-    client)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -8,9 +8,9 @@ end of a store. The ledger is a hash chain per store (``loyalty.chain``): ``veri
 entries changed, deleted or inserted outside Bazgasht as ``Tampering``. See docs/loyalty.md.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from connector import lazy_exports
 from loyalty._schema import loyalty_ledger, loyalty_redemptions
 
 # Imported at once: each module has a function of its own name, which importing the module
@@ -46,30 +46,39 @@ if TYPE_CHECKING:
     from loyalty.service import DemoTour, ProgramRun, after_sync, demo_tour, run_program
     from loyalty.settings import Program, ProgramSettings, parse_settings
 
-_LAZY = {
-    "BalanceReport": "loyalty.balances",
-    "ExpiringRow": "loyalty.balances",
-    "Summary": "loyalty.balances",
-    "TopRow": "loyalty.balances",
-    "balance_report": "loyalty.balances",
-    "expiring": "loyalty.balances",
-    "history": "loyalty.balances",
-    "resolve_customer": "loyalty.balances",
-    "summary": "loyalty.balances",
-    "top": "loyalty.balances",
-    "Tampering": "loyalty.chain",
-    "Entry": "loyalty.ledger",
-    "LedgerConflict": "loyalty.ledger",
-    "grant": "loyalty.ledger",
-    "load_program": "loyalty.program",
-    "DemoTour": "loyalty.service",
-    "ProgramRun": "loyalty.service",
-    "after_sync": "loyalty.service",
-    "demo_tour": "loyalty.service",
-    "run_program": "loyalty.service",
-    "Program": "loyalty.settings",
-    "ProgramSettings": "loyalty.settings",
-    "parse_settings": "loyalty.settings",
+#: The names imported on first use, by the module that provides them.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "loyalty.balances": (
+        "BalanceReport",
+        "ExpiringRow",
+        "Summary",
+        "TopRow",
+        "balance_report",
+        "expiring",
+        "history",
+        "resolve_customer",
+        "summary",
+        "top",
+    ),
+    "loyalty.chain": ("Tampering",),
+    "loyalty.ledger": (
+        "Entry",
+        "LedgerConflict",
+        "grant",
+    ),
+    "loyalty.program": ("load_program",),
+    "loyalty.service": (
+        "DemoTour",
+        "ProgramRun",
+        "after_sync",
+        "demo_tour",
+        "run_program",
+    ),
+    "loyalty.settings": (
+        "Program",
+        "ProgramSettings",
+        "parse_settings",
+    ),
 }
 
 __all__ = [
@@ -113,13 +122,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The names of the modules not every command needs, imported on first use (PEP 562): a
-    command's start-up pays only for what it uses (``bazgasht metrics`` needs no HTTP
-    client)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

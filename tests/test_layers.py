@@ -127,6 +127,7 @@ EXPORTS = {
         "get_coupon",
         "guests",
         "host_name",
+        "lazy_exports",
         "lock_key",
         "mark_deleted",
         "metadata",
@@ -429,3 +430,18 @@ def test_each_package_exports_exactly_its_pinned_names(package: str) -> None:
     assert len(set(exported)) == len(exported)
     missing = [name for name in exported if not hasattr(module, name)]
     assert missing == []
+
+
+@pytest.mark.parametrize("package", ["app", "connector", "loyalty"])
+def test_the_lazy_names_are_the_names_mypy_sees(package: str) -> None:
+    """A lazy package names each lazily imported name twice: in ``_LAZY`` (what runs) and
+    under ``TYPE_CHECKING`` (what mypy checks). Both say the same, module for module."""
+    source = Path(importlib.import_module(package).__file__ or "").read_text("utf-8")
+    checked: dict[str, set[str]] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom) and imp.module
+                checked.setdefault(imp.module, set()).update(a.name for a in imp.names)
+    lazy = importlib.import_module(package)._LAZY
+    assert {module: set(names) for module, names in lazy.items()} == checked
