@@ -38,15 +38,6 @@ See docs/architecture.md for the layers and what each may import.
 from typing import TYPE_CHECKING
 
 import app._schema  # noqa: F401  # registers the application's tables on the one metadata
-from app._analytics import (
-    AnalysisTarget,
-    BadOption,
-    analysis_target,
-    store_cohorts,
-    store_metrics,
-    store_report_html,
-    store_rfm,
-)
 from app._config import (
     APP_NAME,
     ENV_CONFIG,
@@ -68,6 +59,15 @@ from app._registry import Registry
 from connector import BazgashtError, ConfigError, LockHeld, StoreError, lazy_exports
 
 if TYPE_CHECKING:
+    from app._analytics import (
+        AnalysisTarget,
+        BadOption,
+        analysis_target,
+        store_cohorts,
+        store_metrics,
+        store_report_html,
+        store_rfm,
+    )
     from app._campaigns import (
         audience_program,
         campaign_export,
@@ -202,6 +202,16 @@ if TYPE_CHECKING:
 
 #: The names imported on first use, by the module that provides them.
 _LAZY: dict[str, tuple[str, ...]] = {
+    # Analytics pull in loyalty.analytics (a tenth of a second): not for a sync or a redeem.
+    "app._analytics": (
+        "AnalysisTarget",
+        "BadOption",
+        "analysis_target",
+        "store_cohorts",
+        "store_metrics",
+        "store_report_html",
+        "store_rfm",
+    ),
     "app._campaigns": (
         "audience_program",
         "campaign_export",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -60,6 +61,10 @@ class Identity:
     site_home: str | None
     anchor_order_id: int | None
     anchor_order_key: str | None
+    #: How many orders the store listed when the identity was learnt (its X-WP-Total; None:
+    #: not said). Not part of what the store *is*: the sync's first listing sizes its first
+    #: requests with it.
+    listed_orders: int | None = None
 
 
 def _refusal(store: str, why: str) -> StoreIdentityChanged:
@@ -105,18 +110,21 @@ def _anchor_order(client: StoreApi, order_id: int) -> dict[str, Any] | None:
 
 
 def _learn(client: StoreApi, home: str | None = None) -> tuple[Identity, dict[str, Any] | None]:
-    """The store's identity now: its lowest order (if any) and its home address."""
-    page = client.get_page(
-        "orders", {"orderby": "id", "order": "asc", "per_page": 1, "_fields": _ANCHOR_FIELDS}
-    )
+    """The store's identity now: its lowest order (if any) and its home address, asked for
+    at the same time (a first sync waits for both before its first page)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="bazgasht-home") as pool:
+        asked = pool.submit(_home, client) if home is None else None
+        page = client.get_page(
+            "orders", {"orderby": "id", "order": "asc", "per_page": 1, "_fields": _ANCHOR_FIELDS}
+        )
+        if asked is not None:
+            home = asked.result()
     first = page.items[0] if page.items and isinstance(page.items[0], dict) else None
     key = first.get("order_key") if first is not None else None
     anchor_id = usable_id(first)
-    if home is None:
-        home = _home(client)
     if anchor_id is None or not isinstance(key, str) or not key or len(key) > 100:
-        return Identity(home, None, None), None
-    return Identity(home, anchor_id, key), first
+        return Identity(home, None, None, page.total), None
+    return Identity(home, anchor_id, key, page.total), first
 
 
 def _check_against_mirror(

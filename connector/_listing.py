@@ -99,12 +99,19 @@ class _Pages:
     """Pages by offset, fetching up to ``concurrency`` predicted pages ahead."""
 
     def __init__(
-        self, client: PageSource, path: str, params: Mapping[str, str | int], concurrency: int
+        self,
+        client: PageSource,
+        path: str,
+        params: Mapping[str, str | int],
+        concurrency: int,
+        expected: int | None = None,
     ) -> None:
         self._client = client
         self._path = path
         self._params = params
         self._concurrency = concurrency
+        #: The listing's size if known beforehand: the first pages are asked for together.
+        self._expected = expected
         self._pool = (
             ThreadPoolExecutor(concurrency, thread_name_prefix="bazgasht-page")
             if concurrency > 1
@@ -121,18 +128,34 @@ class _Pages:
         future = self._window.pop(offset, None)
         if future is None:
             # Not predicted (the first page, a step back, a short page): alone, and whatever
-            # was fetched ahead is for offsets that no longer follow.
+            # was fetched ahead is for offsets that no longer follow — unless the listing's
+            # size is known (the first page of a first sync): then the pages after it are
+            # asked for at the same time, not one round trip later.
             self.drop()
+            expected, self._expected = self._expected, None
+            if expected is not None:
+                self._predict(offset, expected, self._concurrency - 1)
             page = self._fetch(offset)
         else:
             page = future.result()
-        if self._pool is not None and len(page.items) == PER_PAGE:
-            # A full page: the next ones most likely begin every PER_PAGE - 1 rows.
-            for ahead in range(1, self._concurrency + 1):
-                predicted = offset + ahead * (PER_PAGE - 1)
-                if predicted not in self._window:
-                    self._window[predicted] = self._pool.submit(self._fetch, predicted)
+        if len(page.items) == PER_PAGE:
+            self._predict(offset, page.total, self._concurrency)
         return page
+
+    def _predict(self, offset: int, total: int | None, ahead: int) -> None:
+        """Ask for the ``ahead`` pages after the one at ``offset``: they most likely begin
+        every PER_PAGE - 1 rows — up to the listing's total (X-WP-Total): a page past it would
+        be a request for nothing that the end of the listing waits for. (Rows added meanwhile
+        are still read: the listing ends only on a short page, fetching what it did not
+        predict.)"""
+        if self._pool is None:
+            return
+        for step in range(1, ahead + 1):
+            predicted = offset + step * (PER_PAGE - 1)
+            if total is not None and predicted >= total:
+                break
+            if predicted not in self._window:
+                self._window[predicted] = self._pool.submit(self._fetch, predicted)
 
     def drop(self) -> None:
         for pending in self._window.values():
@@ -154,6 +177,7 @@ def read_listing(
     *,
     descending: bool = False,
     concurrency: int = 1,
+    expected: int | None = None,
 ) -> Generator[Batch, None, None]:
     """The batches of a listing ordered by id (``params`` must say ``orderby=id`` and the
     ``order``), from ``start`` until the end. The caller may stop iterating at any time.
@@ -161,12 +185,13 @@ def read_listing(
     Each batch's records are those after ``start.last_id`` in the listing's order, plus any
     record without a usable id (for the quarantine). Raises ``IncompleteScan`` when the
     answers make further paging meaningless (what was yielded before stays valid).
+    ``expected``: the listing's size if known beforehand (it only saves a round trip).
     """
 
     def before(a: int, b: int) -> bool:  # a comes before b in the listing's order
         return a > b if descending else a < b
 
-    pages = _Pages(client, path, params, max(1, concurrency))
+    pages = _Pages(client, path, params, max(1, concurrency), expected)
     position = start
     step_back = 0
     step_backs = 0

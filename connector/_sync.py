@@ -31,14 +31,15 @@ them. The guarantees, and why they hold (docs/sync.md says it for shop owners):
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import logging
 import operator
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, closing, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -720,6 +721,7 @@ class SyncEngine:
         progress: ProgressCallback | None,
         run_id: int | None,
         supports_modified_after: bool | None,
+        listed: Mapping[str, int | None] | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -730,6 +732,9 @@ class SyncEngine:
         self.progress = progress
         self.run_id = run_id
         self.supports_modified_after = supports_modified_after
+        #: Per resource, how many records the store listed just before this run (if known):
+        #: a full scan asks for its first pages together.
+        self.listed = dict(listed or {})
         self._order_customer_ids: set[int] = set()
         #: Per resource: whether the store may have unresolved quarantine rows (None: not
         #: looked yet). Only this run writes them while it holds the store's lock, so a
@@ -888,6 +893,7 @@ class SyncEngine:
             # A "new" listing usually ends within its first page (at the first known
             # account): pages fetched ahead would be requests for nothing.
             concurrency=1 if plan.mode == "new" else self.concurrency,
+            expected=self.listed.get(stream.resource) if plan.mode == "full" else None,
         )
         # The pages after the one being written keep coming (but not past the known accounts
         # of a "new" listing, which usually ends on its first page).
@@ -973,11 +979,7 @@ class SyncEngine:
                 bad.append((raw, _describe(exc)))
             except Exception as exc:  # a validator tripped over an odd value: still the record's
                 bad.append((raw, f"{type(exc).__name__}: {exc}"))
-        with self._write_lock, self.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # Take the write lock now, and let the savepoints below nest in a transaction
-                # (pysqlite would otherwise begin one only at the first INSERT).
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        with self._write_lock, _page_transaction(self.engine) as conn:
             refused = self._write(conn, stream, valid, scan)
             if refused:
                 refused_ids = {id(raw) for raw, _ in refused}
@@ -1409,7 +1411,7 @@ def sync_store(
     On failure the run is recorded as failed, what was committed stays, and the next run
     resumes from the last checkpoint.
     """
-    with store_lock(engine, store):
+    with store_lock(engine, store), _fewer_collections():
         identity = verify_identity(engine, client, store)
         with engine.begin() as conn:
             store_id = ensure_store(conn, store, url, now())
@@ -1446,6 +1448,8 @@ def sync_store(
             progress=progress,
             run_id=run_id,
             supports_modified_after=supports_modified_after,
+            # First contact just counted the orders (the identity's listing).
+            listed={"orders": identity.listed_orders} if identity is not None else None,
         )
         result = SyncResult(
             store=store, run_id=run_id, requested_mode="full" if full else "incremental"
@@ -1470,6 +1474,74 @@ def sync_store(
             result.requests = getattr(client, "requests_made", 0) - requests_before
             _record_run(engine, run_id, result, error, now())
         return result
+
+
+class _CollectorThresholds:
+    """Raised garbage-collector thresholds while at least one sync of the process runs.
+
+    A sync allocates millions of short-lived objects (decoded pages, models, rows), nearly all
+    freed by reference counting at once. With the default thresholds (700, 10, 10) the
+    collector still walks every live object of the process again and again — 0.6 s of a
+    4-second sync of 30 000 orders (docs/sync.md, "Speed"). A collection now waits for 20 000
+    objects *more alive* than at the last one, so a reference cycle the run makes is still
+    collected; memory stays bounded. The process's own thresholds are back when its last
+    sync ends (the server runs several at once)."""
+
+    def __init__(self, thresholds: tuple[int, int, int]) -> None:
+        self.thresholds = thresholds
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._saved = gc.get_threshold()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._runs == 0:
+                self._saved = gc.get_threshold()
+                gc.set_threshold(*self.thresholds)
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
+                if self._runs == 0:
+                    gc.set_threshold(*self._saved)
+
+
+_fewer_collections = _CollectorThresholds((20_000, 50, 100))
+
+
+@contextmanager
+def _page_transaction(engine: Engine) -> Iterator[Connection]:
+    """The transaction a page is written in (its rows, quarantine and checkpoint).
+
+    On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``: the savepoints of
+    ``_write`` then nest in it; pysqlite would begin only at the first INSERT) and keeps its
+    statement journals in memory (``temp_store = MEMORY``) for the page: every row of an
+    upsert whose triggers write the change logs opens one, and beyond 64 KiB SQLite spills it
+    to a temporary file — three quarters of the sync's system time, a quarter of its CPU
+    (docs/sync.md, "Speed"). The setting is the connection's: it is put back before the
+    connection returns to the pool, where a metrics query's sort or an index build must still
+    spill to disk rather than grow in memory.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                yield conn
+            return
+        conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+        conn.commit()  # (SQLAlchemy began a transaction for the PRAGMA: nothing to commit)
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        finally:
+            try:
+                conn.exec_driver_sql("PRAGMA temp_store = DEFAULT")
+                conn.commit()
+            except DBAPIError:  # the connection broke with the page: never pooled again
+                conn.invalidate()
 
 
 def _paced(client: StoreApi, concurrency: int) -> AbstractContextManager[object]:
