@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -34,12 +34,15 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, select, update
 
 from connector._errors import NotFoundError, StoreError, StoreIdentityChanged
-from connector._listing import usable_id
+from connector._listing import ReadPage, page_query, usable_id
 from connector._schema import orders, stores
 
 log = logging.getLogger("bazgasht.sync")
 
 _ANCHOR_FIELDS = "id,order_key,currency,date_created_gmt"
+
+#: The orders listing's order (the sync's ``ORDERS`` stream reads it so): by id, lowest first.
+ORDERS_BY_ID: Mapping[str, str] = {"orderby": "id", "order": "asc"}
 
 
 class StoreApi(Protocol):
@@ -61,10 +64,9 @@ class Identity:
     site_home: str | None
     anchor_order_id: int | None
     anchor_order_key: str | None
-    #: How many orders the store listed when the identity was learnt (its X-WP-Total; None:
-    #: not said). Not part of what the store *is*: the sync's first listing sizes its first
-    #: requests with it.
-    listed_orders: int | None = None
+    #: The orders listing's first page, read to learn the identity (not part of what the
+    #: store *is*): the sync that follows takes it instead of asking for it again.
+    orders_page: ReadPage | None = field(default=None, compare=False, repr=False)
 
 
 def _refusal(store: str, why: str) -> StoreIdentityChanged:
@@ -109,22 +111,27 @@ def _anchor_order(client: StoreApi, order_id: int) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _learn(client: StoreApi, home: str | None = None) -> tuple[Identity, dict[str, Any] | None]:
+def _learn(
+    client: StoreApi, home: str | None = None, *, listing_page: bool = False
+) -> tuple[Identity, dict[str, Any] | None]:
     """The store's identity now: its lowest order (if any) and its home address, asked for
     at the same time (a first sync waits for both before its first page)."""
+    # The lowest order is the first of the orders listing's first page: a sync asks for that
+    # very page (handed to it with the identity, so not asked for twice); a check, for one.
+    one: dict[str, str | int] = {**ORDERS_BY_ID, "per_page": 1, "_fields": _ANCHOR_FIELDS}
+    query = page_query(ORDERS_BY_ID, 0) if listing_page else one
     with ThreadPoolExecutor(1, thread_name_prefix="bazgasht-home") as pool:
         asked = pool.submit(_home, client) if home is None else None
-        page = client.get_page(
-            "orders", {"orderby": "id", "order": "asc", "per_page": 1, "_fields": _ANCHOR_FIELDS}
-        )
+        page = client.get_page("orders", query)
         if asked is not None:
             home = asked.result()
+    read = ReadPage("orders", query, page) if listing_page else None
     first = page.items[0] if page.items and isinstance(page.items[0], dict) else None
     key = first.get("order_key") if first is not None else None
     anchor_id = usable_id(first)
     if anchor_id is None or not isinstance(key, str) or not key or len(key) > 100:
-        return Identity(home, None, None, page.total), None
-    return Identity(home, anchor_id, key, page.total), first
+        return Identity(home, None, None, read), None
+    return Identity(home, anchor_id, key, read), first
 
 
 def _check_against_mirror(
@@ -154,20 +161,23 @@ def _check_against_mirror(
         )
 
 
-def verify_identity(engine: Engine, client: StoreApi, store: str) -> Identity | None:
+def verify_identity(
+    engine: Engine, client: StoreApi, store: str, *, listing_page: bool = False
+) -> Identity | None:
     """Check that ``client`` talks to the shop mirrored as ``store``; read-only.
 
     Returns the identity to record (first contact, or a new anchor), or None when the known
     one was confirmed. Raises ``StoreIdentityChanged`` (nothing may be written then) or the
-    client's ``StoreError``.
+    client's ``StoreError``. ``listing_page``: learn it from the orders listing's whole first
+    page (a sync's, handed to it as ``Identity.orders_page``) rather than from one order.
     """
     with engine.connect() as conn:  # closed before any request: no transaction held open
         row = conn.execute(select(stores).where(stores.c.name == store)).mappings().first()
     if row is None:
-        return _learn(client)[0]
+        return _learn(client, listing_page=listing_page)[0]
     anchor_id, anchor_key = row["anchor_order_id"], row["anchor_order_key"]
     if anchor_id is None or anchor_key is None:
-        identity, anchor = _learn(client)
+        identity, anchor = _learn(client, listing_page=listing_page)
         if anchor is not None:
             with engine.connect() as conn:
                 _check_against_mirror(conn, store, row["id"], anchor)
@@ -186,7 +196,7 @@ def verify_identity(engine: Engine, client: StoreApi, store: str) -> Identity | 
             f"its order #{anchor_id}, which identified the shop, is gone and the site's "
             f"home address is {home or 'unknown'} (was {known_home or 'unknown'})",
         )
-    identity, _ = _learn(client, home)
+    identity, _ = _learn(client, home, listing_page=listing_page)
     log.warning(
         "store %r: order #%s, which identified the shop, is gone; the site is the same "
         "(%s), so the shop is now identified by order #%s",

@@ -63,11 +63,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from connector._errors import BadRequestError, IncompleteScan
-from connector._identity import StoreApi, record_identity, verify_identity
+from connector._identity import ORDERS_BY_ID, StoreApi, record_identity, verify_identity
 from connector._listing import (
     PER_PAGE,
     PageSource,
     Position,
+    ReadPage,
     read_ahead,
     read_listing,
     usable_id,
@@ -564,7 +565,7 @@ ORDERS = Stream(
     path="orders",
     # The default status ("any") lists every order but trashed ones; an include= look-up with
     # the same default finds exactly what the listing shows, so a trashed order is "gone".
-    params={"orderby": "id", "order": "asc"},
+    params=ORDERS_BY_ID,
     model=Order,
     table=orders,
     write=write_orders,
@@ -721,7 +722,7 @@ class SyncEngine:
         progress: ProgressCallback | None,
         run_id: int | None,
         supports_modified_after: bool | None,
-        listed: Mapping[str, int | None] | None = None,
+        preread: Sequence[ReadPage] = (),
     ) -> None:
         self.engine = engine
         self.client = client
@@ -732,9 +733,9 @@ class SyncEngine:
         self.progress = progress
         self.run_id = run_id
         self.supports_modified_after = supports_modified_after
-        #: Per resource, how many records the store listed just before this run (if known):
-        #: a full scan asks for its first pages together.
-        self.listed = dict(listed or {})
+        #: Pages read just before this run (the identity check's), by path: the first
+        #: listing of that path in this run takes its page instead of asking again.
+        self._preread = {page.path: page for page in preread}
         self._order_customer_ids: set[int] = set()
         #: Per resource: whether the store may have unresolved quarantine rows (None: not
         #: looked yet). Only this run writes them while it holds the store's lock, so a
@@ -893,7 +894,8 @@ class SyncEngine:
             # A "new" listing usually ends within its first page (at the first known
             # account): pages fetched ahead would be requests for nothing.
             concurrency=1 if plan.mode == "new" else self.concurrency,
-            expected=self.listed.get(stream.resource) if plan.mode == "full" else None,
+            # (Taken once: a catch-up or a fallback later in the run asks afresh.)
+            preread=self._preread.pop(stream.path, None),
         )
         # The pages after the one being written keep coming (but not past the known accounts
         # of a "new" listing, which usually ends on its first page).
@@ -1412,7 +1414,7 @@ def sync_store(
     resumes from the last checkpoint.
     """
     with store_lock(engine, store), _fewer_collections():
-        identity = verify_identity(engine, client, store)
+        identity = verify_identity(engine, client, store, listing_page=True)
         with engine.begin() as conn:
             store_id = ensure_store(conn, store, url, now())
             if identity is not None:
@@ -1448,8 +1450,8 @@ def sync_store(
             progress=progress,
             run_id=run_id,
             supports_modified_after=supports_modified_after,
-            # First contact just counted the orders (the identity's listing).
-            listed={"orders": identity.listed_orders} if identity is not None else None,
+            # First contact read the orders listing's first page: not asked for again.
+            preread=[identity.orders_page] if identity and identity.orders_page else (),
         )
         result = SyncResult(
             store=store, run_id=run_id, requested_mode="full" if full else "incremental"

@@ -1,22 +1,21 @@
 """What the sync does for speed must not change what it does (docs/sync.md, "Speed"): the
 collector's thresholds and SQLite's ``temp_store`` come back after a run, a request gives its
 slot back once the store has answered (its body read after), and a listing asks for nothing
-past its total — and, when it knows its size, for its first pages together."""
+past its total, nor again for the page the identity check read."""
 
 from __future__ import annotations
 
 import gc
 import socket
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from connector._client import Page, StoreCredentials, WooClient
-from connector._listing import Position, read_listing
+from connector._client import StoreCredentials, WooClient
+from connector._listing import ReadPage, page_query
 from connector._sync import _CollectorThresholds, _page_transaction, sync_store
 from samplestore import SampleStore
 from tests.test_listing import Shifting, read_all
@@ -155,66 +154,44 @@ def test_a_listing_asks_for_no_page_past_its_total() -> None:
     assert sorted(int(c["offset"]) for c in source.calls) == [0, 99, 198, 297, 396]
 
 
-class _Recording(Shifting):
-    """Remembers which offsets were asked for before the first page was answered."""
-
-    def __init__(self, ids: list[int]) -> None:
-        super().__init__(ids)
-        self.first_answered = threading.Event()
-        self.before_first: set[int] = set()
-        self.gate = threading.Event()
-
-    def get_page(self, path: str, params: Mapping[str, str | int]) -> Page:
-        offset = int(params.get("offset", 0))
-        if not self.first_answered.is_set():
-            self.before_first.add(offset)
-        if offset == 0:
-            self.gate.wait(0.3)  # the first page is slow: the others have time to be asked
-            page = super().get_page(path, params)
-            self.first_answered.set()
-            return page
-        return super().get_page(path, params)
-
-
-def test_a_listing_of_known_size_asks_for_its_first_pages_together() -> None:
-    source = _Recording(list(range(1, 451)))
-    batches = list(
-        read_listing(source, "orders", {}, Position(0, None), concurrency=4, expected=450)
-    )
-    assert [r["id"] for b in batches for r in b.records] == list(range(1, 451))
-    assert source.before_first == {0, 99, 198, 297}
-    # Without the size, the first page comes alone; with a size below a page, nothing more.
-    alone = _Recording(list(range(1, 451)))
-    list(read_listing(alone, "orders", {}, Position(0, None), concurrency=4))
-    assert alone.before_first == {0}
-    small = _Recording(list(range(1, 60)))
-    list(read_listing(small, "orders", {}, Position(0, None), concurrency=4, expected=59))
-    assert small.before_first == {0}
+def test_a_page_read_before_the_listing_is_not_asked_for_again() -> None:
+    source = Shifting(list(range(1, 451)))
+    query = page_query({"orderby": "id"}, 0)
+    first = source.get_page("orders", query)
+    source.calls.clear()
+    preread = ReadPage("orders", query, first)
+    ids, _ = read_all(source, concurrency=4, preread=preread)
+    assert ids == list(range(1, 451))
+    # The pages after it were asked for at once (up to the total), the first one not again.
+    assert sorted(int(c["offset"]) for c in source.calls) == [99, 198, 297, 396]
+    # A page of another query (or another listing) is not taken for this one's.
+    for other in (
+        ReadPage("orders", {**query, "status": "any"}, first),
+        ReadPage("x", query, first),
+    ):
+        source.calls.clear()
+        assert read_all(source, concurrency=4, preread=other)[0] == list(range(1, 451))
+        assert 0 in [int(c["offset"]) for c in source.calls]
 
 
-def test_a_first_sync_asks_for_its_first_pages_of_orders_together(
+def test_a_first_sync_reads_the_first_page_of_orders_once(
     engine: Engine, store: SampleStore
 ) -> None:
-    """First contact counts the orders (250): the pages at 99 and 198 are asked for while the
-    first one is still being answered, and nothing past the 250th order is."""
+    """The identity check of first contact reads the orders listing's first page; the sync
+    takes it from there (and asks for nothing past the 250 orders)."""
     offsets: list[str] = []
-    before_first: set[str] = set()  # asked for before the first page was answered
-    first_answered = threading.Event()
 
     def hook(path: str, query: dict[str, Any]) -> None:
-        if not path.endswith("/orders") or "offset" not in query:
-            return  # (the identity's look-up has no offset)
-        offset = str(query["offset"])
-        offsets.append(offset)
-        if not first_answered.is_set():
-            before_first.add(offset)
-        if offset == "0":
-            time.sleep(0.3)  # a slow first page: the others are asked for meanwhile, or before
-            first_answered.set()
+        if path.endswith("/orders"):
+            offsets.append(str(query.get("offset")))
 
     store.on_request = hook
     with _client(store) as client:
         result = sync_store(engine, client, store="shop", url=store.url, concurrency=4)
     assert result.count("orders") == 250
-    assert before_first == {"0", "99", "198"}, offsets
-    assert sorted(offsets, key=int) == ["0", "99", "198"]
+    assert sorted(offsets, key=int) == ["0", "99", "198"], offsets
+    # A later full scan (the identity known: one look-up of the anchor order) reads it itself.
+    offsets.clear()
+    with _client(store) as client:
+        sync_store(engine, client, store="shop", url=store.url, concurrency=4, full=True)
+    assert sorted(offsets, key=int) == ["0", "99", "198"], offsets
