@@ -182,8 +182,9 @@ def test_invalid_responses_are_retried_then_fail_the_store_and_lose_nothing(
 ) -> None:
     """A wrong body once is retried away (test_fault_mix…); one that stays wrong through
     every attempt fails the store with the message saying what came back."""
-    # /orders requests: 1 identity look-up, then pages at offsets 0, 99, 198 (5 attempts)
-    store.add_fault(Fault(kind, path="/orders", after=3, times=5))
+    # /orders requests: the pages at offsets 0 (read by the identity check, which a first
+    # sync learns from the listing's first page) and 99, then 198: the fault, 5 attempts
+    store.add_fault(Fault(kind, path="/orders", after=2, times=5))
     code, _, err = sync(config, "--concurrency", "1", capsys=capsys)
     assert code == 1
     assert "shop" in err and message in err and "gave up after 5 attempts" in err
