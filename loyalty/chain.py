@@ -171,6 +171,16 @@ class Chain:
         return self.length, self.head
 
     @property
+    def store_prefix(self) -> str:
+        """What every entry's hashed bytes hold between the previous hash and the position
+        (for writers that format the bytes themselves, ``loyalty._planner.first_entries``)."""
+        return self._store
+
+    def advance(self, length: int, head: str) -> None:
+        """The chain now ends at ``length`` with ``head`` (entries linked by the caller)."""
+        self.length, self.head = length, head
+
+    @property
     def appended(self) -> int:
         return self.length - self.start[0]
 
