@@ -52,8 +52,10 @@ from loyalty._facts import (
     order_rows,
     orders_of,
 )
+from loyalty._pipeline import ChildFailed, Job, RulesProcess
 from loyalty._schema import (
     loyalty_ledger,
+    loyalty_order_facts,
 )
 from loyalty._scope import (
     State,
@@ -442,6 +444,32 @@ def first_entries(
 # --------------------------------------------------------------------------- the run
 
 
+def sorted_orders_query(conn: Connection, store_id: int) -> Any:
+    """A full run's pass: the store's orders with their rule inputs, sorted by identity (then
+    creation time and id), instants as the driver gives them (``facts_stream``)."""
+    scan = conn.dialect.name == "sqlite"
+    query = order_rows(store_id, driver_instants=True, scan=scan)
+    identity = query.selected_columns.identity
+    if conn.dialect.name == "postgresql":
+        # Rows of one identity only need to be together: byte order sorts fastest.
+        identity = identity.collate("C")
+    return query.order_by(identity, orders.c.created_at, orders.c.wc_id)
+
+
+def sorted_orders(conn: Connection, store_id: int) -> tuple[str, list[Any]]:
+    """SQLite: ``sorted_orders_query`` as SQL and parameters for the driver's own cursor
+    (plain tuples, no result processing per row)."""
+    compiled = sorted_orders_query(conn, store_id).compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    assert compiled.positiontup is not None
+    return str(compiled), [params[k] for k in compiled.positiontup]
+
+
+#: A direct first run of at least this many orders computes its rules in a second process
+#: (SQLite; ``loyalty._pipeline``): below, starting it costs more than it saves.
+SECOND_PROCESS_MIN_ORDERS = 20_000
+
+
 class Planner:
     """Phase 1 of a run: everything computed into scratch tables, nothing written to the
     store's tables. ``verify`` stops here; ``reconcile`` then copies the entries."""
@@ -469,6 +497,8 @@ class Planner:
         #: indexes dropped (``reconcile``): the entries go straight into the ledger, written
         #: once, instead of into the scratch table and then copied.
         self.direct = False
+        #: With ``direct``: the facts table was empty too; the orders' facts go straight in.
+        self.direct_facts = False
         #: The store's hash chain, continued by every planned entry in the order planned.
         self.chain = read_head(conn, program.store_id)
 
@@ -490,35 +520,40 @@ class Planner:
             raise RuntimeError("a direct first run into a ledger that holds entries")
         scan = self.work.dialect.name == "sqlite"
         current = order_rows(self.program.store_id, scan=scan).subquery("cur")
-        query = order_rows(self.program.store_id, driver_instants=True, scan=scan)
         with self.stats.step("facts snapshot"):
-            self.work.execute(
-                insert(tmp.facts).from_select(
-                    list(FACT_COLUMNS), select(*(current.c[c] for c in FACT_COLUMNS))
+            if self.direct_facts:
+                # (straight into the empty facts table, as the entries into the ledger)
+                snapshot = self.work.execute(
+                    insert(loyalty_order_facts).from_select(
+                        ["store_id", *FACT_COLUMNS],
+                        select(
+                            literal(self.program.store_id), *(current.c[c] for c in FACT_COLUMNS)
+                        ),
+                    )
                 )
-            )
-        identity = query.selected_columns.identity
-        if self.work.dialect.name == "postgresql":
-            # Rows of one identity only need to be together: byte order sorts fastest.
-            identity = identity.collate("C")
-        query = query.order_by(identity, orders.c.created_at, orders.c.wc_id)
+            else:
+                snapshot = self.work.execute(
+                    insert(tmp.facts).from_select(
+                        list(FACT_COLUMNS), select(*(current.c[c] for c in FACT_COLUMNS))
+                    )
+                )
         if not scan:
             with self.stats.step("rules"):
-                self._full_pg(tmp, query)
+                self._full_pg(tmp, sorted_orders_query(self.work, self.program.store_id))
+            return
+        target, columns = self._entries_table(tmp)
+        if self.direct and snapshot.rowcount >= SECOND_PROCESS_MIN_ORDERS:
+            with self.stats.step("rules"):
+                self._first_run_two_processes(target, columns)
             return
         # SQLite: the driver's own cursor, plain tuples (no result processing per row).
-        compiled = query.compile(dialect=self.work.dialect)
-        params = compiled.construct_params()
-        assert compiled.positiontup is not None
         raw = self.work.connection.driver_connection
         assert raw is not None
         cursor = raw.cursor()
         cursor.arraysize = PAGE
-        rows = cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+        rows = cursor.execute(*sorted_orders(self.work, self.program.store_id))
         counter = [0]
         batch: list[tuple[Any, ...]] = []
-
-        target, columns = self._entries_table(tmp)
 
         def flush() -> None:
             # Written between two fetches of the streamed query, on the same connection.
@@ -546,6 +581,28 @@ class Planner:
         if not self.fresh:
             with self.stats.step("recorded"):
                 fill_held(self.work, tmp, self.program.store_id, scoped=False)
+
+    def _first_run_two_processes(self, target: Table, columns: tuple[str, ...]) -> None:
+        """SQLite, a direct first run of a big store: the rules in a second process
+        (``loyalty._pipeline``), the entries written here as they come."""
+        url = self.work.engine.url.render_as_string(hide_password=False)
+        job = Job(url, self.program, self.now, (self.chain.length, self.chain.head))
+        child = RulesProcess(job)
+        try:
+            bulk_insert(self.work, target, columns, child.rows(), stored=True)
+        finally:
+            child.close()
+        summary = child.summary
+        assert summary is not None  # (``rows`` raised otherwise)
+        if summary.length != self.chain.length + summary.appended:
+            raise ChildFailed("the rules process sent a chain that does not add up")
+        self.chain.advance(summary.length, summary.head)
+        stats = self.stats
+        stats.identities += summary.identities
+        stats.appended += summary.appended
+        stats.keys_changed += summary.keys_changed
+        for kind, points in summary.points_by_kind.items():
+            stats.points_by_kind[kind] = stats.points_by_kind.get(kind, 0) + points
 
     def _entries_table(self, tmp: Scratch) -> tuple[Table, tuple[str, ...]]:
         """Where a first run's entries go: the ledger itself (``direct``) or the scratch table."""

@@ -134,7 +134,7 @@ def _commit_phase(
             )
     advance_head(work, planner.chain, now)
     f = loyalty_order_facts
-    if full:
+    if full and not planner.direct_facts:
         work.execute(delete(f).where(f.c.store_id == store_id))
     elif planner.facts_rows:
         bulk_insert(work, tmp.facts, FACT_COLUMNS, planner.facts_rows)
@@ -147,13 +147,15 @@ def _commit_phase(
         chunk = planner.gone_orders[start : start + 500]
         work.execute(delete(f).where(f.c.store_id == store_id, f.c.order_id.in_(chunk)))
     # A first run: the facts tables are empty too (their foreign keys checked once, after).
-    with indexes_built_after(work, enabled=full and first and table_is_empty(work, f), table=f):
-        work.execute(
-            insert(f).from_select(
-                ["store_id", *FACT_COLUMNS],
-                select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+    # (A direct first run wrote the orders' facts in phase 1.)
+    if not planner.direct_facts:
+        with indexes_built_after(work, enabled=full and first and table_is_empty(work, f), table=f):
+            work.execute(
+                insert(f).from_select(
+                    ["store_id", *FACT_COLUMNS],
+                    select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+                )
             )
-        )
     a = loyalty_account_facts
     if full:
         work.execute(delete(a).where(a.c.store_id == store_id))
@@ -314,6 +316,11 @@ def _phase_one(
         if empty and direct is not None:
             direct.enter_context(indexes_built_after(conn, enabled=True))
             planner.direct = True
+            if table_is_empty(conn, loyalty_order_facts):
+                direct.enter_context(
+                    indexes_built_after(conn, enabled=True, table=loyalty_order_facts)
+                )
+                planner.direct_facts = True
         planner.full(tmp)
     planner.plan(tmp, scoped=not use_full)
     planner.stats.mode = "full" if use_full else "incremental"
