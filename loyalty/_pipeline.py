@@ -1,21 +1,24 @@
-"""A big first run's rules in a second process (SQLite): one computes, the other writes.
+"""A big first run's rules in a second process: one computes, the other writes.
 
-A direct first run (``Planner.direct``: an empty ledger, locked by this run's write
-transaction) spends about as long in Python — the rules and the hash chain over a million
-orders — as in SQLite writing the 1.85 M entries, and pysqlite holds the GIL between rows,
-so a thread cannot overlap the two. A child process (a fresh interpreter: SQLite must not
-cross a ``fork``) opens its own read connection, loads the accounts, streams the orders
-sorted by identity through the same rules and ``first_entries``, and sends the ledger rows
-in frames (``marshal``) on its standard output; the parent writes each frame as it comes
-(``executemany``) on the other core.
+A direct first run (``Planner.direct``: an empty ledger, locked by this run's transaction)
+spends about as long in Python — the rules and the hash chain over a million orders — as
+the database spends taking in the 1.85 M entries, and in one process the two take turns
+(pysqlite holds the GIL between rows, so a thread cannot overlap them either). A child
+process (a fresh interpreter: SQLite must not cross a ``fork``) opens its own connection,
+loads the accounts, streams the orders sorted by identity through the same rules and
+``first_entries``, and sends the ledger rows in frames (``marshal``) on its standard
+output; the parent writes each frame as it comes (SQLite ``executemany``; PostgreSQL one
+``COPY``), on the other core.
 
-Why the child reads what the parent would have read: the parent holds the database's write
-lock from the first statement of its transaction to its commit (``reconcile._phase_one``),
-so no other process can commit meanwhile, and the parent itself writes nothing the child
-reads (orders, accounts, the ledger's grants — empty). Crash safety is the parent's: it
-writes every entry in its one transaction; a child that dies or sends anything unexpected
-makes the parent raise, which rolls the whole run back; a parent that dies leaves the child
-writing into a closed pipe, which ends it.
+Why the child reads what the parent would have read. SQLite: the parent holds the
+database's write lock from the first statement of its transaction to its commit
+(``reconcile._phase_one``), so no other process can commit meanwhile, and the parent itself
+writes nothing the child reads (orders, accounts). PostgreSQL: the child reads the parent's
+exported snapshot (``SET TRANSACTION SNAPSHOT``). Neither reads the ledger: it is empty, and
+on PostgreSQL locked by the parent, which dropped its indexes. Crash safety is the
+parent's: it writes every entry in its one transaction; a child that dies or sends
+anything unexpected makes the parent raise, which rolls the whole run back; a parent that
+dies leaves the child writing into a closed pipe, which ends it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class Job:
     program: Any
     now: datetime
     chain: tuple[int, str]
+    #: PostgreSQL: the parent's exported snapshot (``pg_export_snapshot``), read through.
+    snapshot: str | None = None
 
 
 @dataclass
@@ -71,7 +76,14 @@ def child() -> None:
     from sqlalchemy.pool import NullPool
 
     from loyalty._facts import Facts, facts_stream
-    from loyalty._planner import ReconcileResult, first_entries, outcomes_of, sorted_orders
+    from loyalty._planner import (
+        ReconcileResult,
+        first_entries,
+        outcomes_of,
+        sorted_orders,
+        sorted_orders_query,
+    )
+    from loyalty._scratch import PG_WORK_MEM
     from loyalty.chain import Chain
 
     job: Job = pickle.loads(sys.stdin.buffer.read())
@@ -80,20 +92,34 @@ def child() -> None:
     engine = create_engine(job.url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
+            dialect = conn.dialect.name
             raw = conn.connection.driver_connection
             assert raw is not None
-            # The sort of the store's orders by identity, in memory rather than in temp files.
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
-            facts = Facts(conn, program)
-            sql, params = sorted_orders(conn, program.store_id)
-            cursor = raw.cursor()
-            cursor.arraysize = ROWS_PER_FRAME
-            rows = cursor.execute(sql, params)
+            rows: Any
+            if dialect == "postgresql":
+                # Exactly the rows the parent's transaction sees.
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{job.snapshot}'")
+                conn.exec_driver_sql(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
+                facts = Facts(conn, program, empty_ledger=True)
+                compiled = sorted_orders_query(conn, program.store_id).compile(dialect=conn.dialect)
+                # The driver's own server-side cursor: plain tuples.
+                rows = raw.cursor(name="bz_orders")
+                rows.itersize = ROWS_PER_FRAME
+                rows.execute(str(compiled), compiled.construct_params())
+            else:
+                # The sort of the store's orders by identity, in memory, not in temp files.
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+                facts = Facts(conn, program, empty_ledger=True)
+                sql, params = sorted_orders(conn, program.store_id)
+                cursor = raw.cursor()
+                cursor.arraysize = ROWS_PER_FRAME
+                rows = cursor.execute(sql, params)
             stats = ReconcileResult(program.store, "full")
             chain = Chain(program.store_id, *job.chain)
             outcomes = outcomes_of(facts, facts_stream(rows), job.now, None)
             batch: list[tuple[Any, ...]] = []
-            for row in first_entries(outcomes, stats, chain, job.now, "sqlite", ledger=True):
+            for row in first_entries(outcomes, stats, chain, job.now, dialect, ledger=True):
                 batch.append(row)
                 if len(batch) >= ROWS_PER_FRAME:
                     _send(out, batch)

@@ -466,7 +466,7 @@ def sorted_orders(conn: Connection, store_id: int) -> tuple[str, list[Any]]:
 
 
 #: A direct first run of at least this many orders computes its rules in a second process
-#: (SQLite; ``loyalty._pipeline``): below, starting it costs more than it saves.
+#: (``loyalty._pipeline``): below, starting it costs more than it saves.
 SECOND_PROCESS_MIN_ORDERS = 20_000
 
 
@@ -523,7 +523,7 @@ class Planner:
         with self.stats.step("facts snapshot"):
             if self.direct_facts:
                 # (straight into the empty facts table, as the entries into the ledger)
-                snapshot = self.work.execute(
+                copied = self.work.execute(
                     insert(loyalty_order_facts).from_select(
                         ["store_id", *FACT_COLUMNS],
                         select(
@@ -532,19 +532,19 @@ class Planner:
                     )
                 )
             else:
-                snapshot = self.work.execute(
+                copied = self.work.execute(
                     insert(tmp.facts).from_select(
                         list(FACT_COLUMNS), select(*(current.c[c] for c in FACT_COLUMNS))
                     )
                 )
+        target, columns = self._entries_table(tmp)
+        if self.direct and self._orders_copied(copied, tmp) >= SECOND_PROCESS_MIN_ORDERS:
+            with self.stats.step("rules"):
+                self._first_run_two_processes(target, columns)
+            return
         if not scan:
             with self.stats.step("rules"):
                 self._full_pg(tmp, sorted_orders_query(self.work, self.program.store_id))
-            return
-        target, columns = self._entries_table(tmp)
-        if self.direct and snapshot.rowcount >= SECOND_PROCESS_MIN_ORDERS:
-            with self.stats.step("rules"):
-                self._first_run_two_processes(target, columns)
             return
         # SQLite: the driver's own cursor, plain tuples (no result processing per row).
         raw = self.work.connection.driver_connection
@@ -582,11 +582,27 @@ class Planner:
             with self.stats.step("recorded"):
                 fill_held(self.work, tmp, self.program.store_id, scoped=False)
 
+    def _orders_copied(self, copied: Any, tmp: Scratch) -> int:
+        """How many orders the facts snapshot copied (psycopg reports -1 for it: counted)."""
+        if copied.rowcount >= 0:
+            return int(copied.rowcount)
+        table = loyalty_order_facts if self.direct_facts else tmp.facts
+        query = select(func.count()).select_from(table)
+        if self.direct_facts:
+            query = query.where(loyalty_order_facts.c.store_id == self.program.store_id)
+        return int(self.work.execute(query).scalar_one())
+
     def _first_run_two_processes(self, target: Table, columns: tuple[str, ...]) -> None:
-        """SQLite, a direct first run of a big store: the rules in a second process
-        (``loyalty._pipeline``), the entries written here as they come."""
-        url = self.work.engine.url.render_as_string(hide_password=False)
-        job = Job(url, self.program, self.now, (self.chain.length, self.chain.head))
+        """A direct first run of a big store: the rules in a second process
+        (``loyalty._pipeline``), the entries written here as they come (SQLite: by
+        ``executemany``; PostgreSQL: one ``COPY``, the child reading this transaction's
+        exported snapshot)."""
+        work = self.work
+        url = work.engine.url.render_as_string(hide_password=False)
+        snapshot = None
+        if work.dialect.name == "postgresql":
+            snapshot = work.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        job = Job(url, self.program, self.now, (self.chain.length, self.chain.head), snapshot)
         child = RulesProcess(job)
         try:
             bulk_insert(self.work, target, columns, child.rows(), stored=True)
