@@ -95,6 +95,7 @@ def test_a_first_run_writes_what_the_code_before_wrote(
     """Also with the rules in a second process (a big store's first run)."""
     if second_process:
         monkeypatch.setattr(_planner, "SECOND_PROCESS_MIN_ORDERS", 1)
+        monkeypatch.setattr(_planner, "SECOND_PROCESS_DIALECTS", {"sqlite", "postgresql"})
     build_template(db_url, ORDERS)
     schema = schema_of_ledger(engine)
     program = load_program(engine, STORE, SETTINGS, NOW)
@@ -124,6 +125,7 @@ def _kill(conn, cursor, statement, params, context, executemany):
         os.kill(os.getpid(), signal.SIGKILL)
 
 _planner.SECOND_PROCESS_MIN_ORDERS = int(sys.argv[3])
+_planner.SECOND_PROCESS_DIALECTS = {"sqlite", "postgresql"}
 engine = open_database(sys.argv[1])
 reconcile(engine, load_program(engine, STORE, SETTINGS, NOW), NOW, full=True)
 """
@@ -201,6 +203,7 @@ def test_a_first_run_whose_rules_process_fails_writes_nothing(
     program = load_program(engine, STORE, SETTINGS, NOW)
     schema = schema_of_ledger(engine)
     monkeypatch.setattr(_planner, "SECOND_PROCESS_MIN_ORDERS", 1)
+    monkeypatch.setattr(_planner, "SECOND_PROCESS_DIALECTS", {"sqlite", "postgresql"})
     # The real child, cut off before its summary: every entry sent, then exit status 3.
     cut = (
         "import os, sys; sys.path[:0] = sys.argv[1:]; from loyalty import _pipeline; "
