@@ -384,8 +384,9 @@ def first_entries(
     of ``LEDGER_COLUMNS`` (the ledger's own row: the store first, the write time last).
 
     The hot loop of a first run (1.85 M entries for a million orders): ``Chain.link``'s
-    bytes (``chain.entry_hash``: the tests compare the two) with every part the entries share
-    formatted once, and the chain and the statistics advanced once per identity."""
+    bytes (``chain.entry_hash``; the golden test's ``verify`` checks every one), with every
+    part the entries share formatted once, and the chain and the statistics advanced once
+    per identity."""
     by_kind = stats.points_by_kind
     expiry = f"{EXPIRY}:"
     sha256 = hashlib.sha256

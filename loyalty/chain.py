@@ -23,7 +23,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from hashlib import sha256 as _sha256
 from typing import Any
 
 #: The "previous hash" of a store's first entry.
@@ -141,33 +140,6 @@ class Chain:
             _instant(effective_at),
             self._written[1],
         )
-        return self.length, self.head
-
-    def link_formatted(
-        self,
-        key: str,
-        seq: int,
-        identity: str,
-        points: int,
-        kind: str,
-        reason: str,
-        order_id: int | None,
-        effective_at: str,
-        created_at: datetime,
-    ) -> tuple[int, str]:
-        """``link`` for bulk appends: no redemption or coupon, ``effective_at`` already
-        formatted by ``canonical_instant`` (the caller formats each instant once). The same
-        bytes as ``_digest``, with the parts every entry shares formatted once."""
-        if self._written is None or self._written[0] is not created_at:
-            self._written = (created_at, _instant(created_at))
-        self.length += 1
-        self.head = _sha256(
-            f"{self.head}{self._store}{self.length}|{len(key)}:{key}|{seq}|"
-            f"{len(identity)}:{identity}|{points}|{len(kind)}:{kind}|{len(reason)}:{reason}|"
-            f"{'-' if order_id is None else order_id}|-|-|{effective_at}|{self._written[1]}".encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
         return self.length, self.head
 
     @property
