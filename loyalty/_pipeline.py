@@ -36,8 +36,10 @@ from typing import Any
 FRAME = struct.Struct("<Q")
 #: Rows per frame.
 ROWS_PER_FRAME = 5_000
-#: The child's SQLite page cache, KiB: room for sorting a million orders.
-SORT_CACHE_KIB = 131_072
+#: The child's SQLite page cache, KiB (the sort of the orders spills its sorted runs to a
+#: temporary file past it, which costs little: at 1 M orders 16 MiB against 128 MiB took the
+#: child's peak RSS from 444 to 228 MiB at the same speed).
+SORT_CACHE_KIB = 16_384
 
 _BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from loyalty._pipeline import child; child()"
 
@@ -108,7 +110,7 @@ def child() -> None:
                 rows.itersize = ROWS_PER_FRAME
                 rows.execute(str(compiled), compiled.construct_params())
             else:
-                # The sort of the store's orders by identity, in memory, not in temp files.
+                # The sort of the store's orders by identity (``SORT_CACHE_KIB``).
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
                 facts = Facts(conn, program, empty_ledger=True)
                 sql, params = sorted_orders(conn, program.store_id)
