@@ -152,7 +152,16 @@ class Facts:
     the accounts it needs — by id, and every account sharing an e-mail with one loaded, so
     the e-mail claims it computes are complete — through ``need()``, in batches."""
 
-    def __init__(self, conn: Connection, program: Program, *, all_accounts: bool = True) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        program: Program,
+        *,
+        all_accounts: bool = True,
+        empty_ledger: bool = False,
+    ) -> None:
+        """``empty_ledger``: the caller knows the ledger holds nothing (a direct first run's
+        rules process: the ledger is locked by the parent, which emptied its indexes)."""
         self.program = program
         self.conn = conn
         self.complete = all_accounts
@@ -168,7 +177,7 @@ class Facts:
         # One index range per family (an OR of ranges would scan the store's whole ledger).
         rows = [
             row
-            for fam in (MANUAL, REDEEM)
+            for fam in (() if empty_ledger else (MANUAL, REDEEM))
             for row in conn.execute(
                 select(
                     loyalty_ledger.c.key,

@@ -23,7 +23,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from hashlib import sha256 as _sha256
 from typing import Any
 
 #: The "previous hash" of a store's first entry.
@@ -143,32 +142,15 @@ class Chain:
         )
         return self.length, self.head
 
-    def link_formatted(
-        self,
-        key: str,
-        seq: int,
-        identity: str,
-        points: int,
-        kind: str,
-        reason: str,
-        order_id: int | None,
-        effective_at: str,
-        created_at: datetime,
-    ) -> tuple[int, str]:
-        """``link`` for bulk appends: no redemption or coupon, ``effective_at`` already
-        formatted by ``canonical_instant`` (the caller formats each instant once). The same
-        bytes as ``_digest``, with the parts every entry shares formatted once."""
-        if self._written is None or self._written[0] is not created_at:
-            self._written = (created_at, _instant(created_at))
-        self.length += 1
-        self.head = _sha256(
-            f"{self.head}{self._store}{self.length}|{len(key)}:{key}|{seq}|"
-            f"{len(identity)}:{identity}|{points}|{len(kind)}:{kind}|{len(reason)}:{reason}|"
-            f"{'-' if order_id is None else order_id}|-|-|{effective_at}|{self._written[1]}".encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
-        return self.length, self.head
+    @property
+    def store_prefix(self) -> str:
+        """What every entry's hashed bytes hold between the previous hash and the position
+        (for writers that format the bytes themselves, ``loyalty._planner.first_entries``)."""
+        return self._store
+
+    def advance(self, length: int, head: str) -> None:
+        """The chain now ends at ``length`` with ``head`` (entries linked by the caller)."""
+        self.length, self.head = length, head
 
     @property
     def appended(self) -> int:

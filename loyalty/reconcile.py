@@ -98,9 +98,13 @@ log = logging.getLogger("bazgasht.loyalty")
 BIG_APPEND = 10_000
 
 
-def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: bool) -> None:
+def _commit_phase(
+    work: Connection, tmp: Scratch, planner: Planner, rebuild: ExitStack, *, full: bool
+) -> None:
     """Phase 2: one short write transaction. Its first statement writes (SQLite then takes the
-    write lock at once instead of upgrading a stale read snapshot)."""
+    write lock at once instead of upgrading a stale read snapshot). A direct first run
+    (``planner.direct``) is still in phase 1's transaction: its entries are in the ledger
+    already and ``rebuild`` builds the ledger's indexes back."""
     program, now = planner.program, planner.now
     store_id = program.store_id
     ensure_program(work, store_id, now)
@@ -112,21 +116,25 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
         )
     cols = ENTRY_SCRATCH_COLUMNS
     e = tmp.entries
-    # A first run into an empty ledger appends everything, then builds the indexes.
-    first = planner.fresh and ledger_is_empty(work)
-    with indexes_built_after(work, enabled=first):
-        work.execute(
-            insert(loyalty_ledger).from_select(
-                ["store_id", *cols, "created_at"],
-                # In chain order: the chain's and the identities' indexes grow at their ends.
-                select(
-                    literal(store_id), *(e.c[c] for c in cols), literal(now, UTCDateTime)
-                ).order_by(e.c.chain_seq),
+    if planner.direct:
+        first = True
+        rebuild.close()  # the indexes and triggers phase 1 dropped, built over its entries
+    else:
+        # A first run into an empty ledger appends everything, then builds the indexes.
+        first = planner.fresh and ledger_is_empty(work)
+        with indexes_built_after(work, enabled=first):
+            work.execute(
+                insert(loyalty_ledger).from_select(
+                    ["store_id", *cols, "created_at"],
+                    # In chain order: the chain's and the identities' indexes grow at their ends.
+                    select(
+                        literal(store_id), *(e.c[c] for c in cols), literal(now, UTCDateTime)
+                    ).order_by(e.c.chain_seq),
+                )
             )
-        )
     advance_head(work, planner.chain, now)
     f = loyalty_order_facts
-    if full:
+    if full and not planner.direct_facts:
         work.execute(delete(f).where(f.c.store_id == store_id))
     elif planner.facts_rows:
         bulk_insert(work, tmp.facts, FACT_COLUMNS, planner.facts_rows)
@@ -139,13 +147,15 @@ def _commit_phase(work: Connection, tmp: Scratch, planner: Planner, *, full: boo
         chunk = planner.gone_orders[start : start + 500]
         work.execute(delete(f).where(f.c.store_id == store_id, f.c.order_id.in_(chunk)))
     # A first run: the facts tables are empty too (their foreign keys checked once, after).
-    with indexes_built_after(work, enabled=full and first and table_is_empty(work, f), table=f):
-        work.execute(
-            insert(f).from_select(
-                ["store_id", *FACT_COLUMNS],
-                select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+    # (A direct first run wrote the orders' facts in phase 1.)
+    if not planner.direct_facts:
+        with indexes_built_after(work, enabled=full and first and table_is_empty(work, f), table=f):
+            work.execute(
+                insert(f).from_select(
+                    ["store_id", *FACT_COLUMNS],
+                    select(literal(store_id), *(tmp.facts.c[c] for c in FACT_COLUMNS)),
+                )
             )
-        )
     a = loyalty_account_facts
     if full:
         work.execute(delete(a).where(a.c.store_id == store_id))
@@ -218,10 +228,16 @@ def reconcile(
         conn = stack.enter_context(engine.connect())
         stack.enter_context(working_memory(conn))
         tmp = open_scratch(stack, conn)
-        planner = _phase_one(conn, tmp, program, now, full=full, since=since)
+        # The ledger's indexes, dropped by a direct first run, built in its commit phase.
+        rebuild = stack.enter_context(ExitStack())
+        direct = table_is_empty(conn, loyalty_ledger)
+        conn.rollback()
         try:
+            planner = _phase_one(
+                conn, tmp, program, now, full=full, since=since, direct=rebuild if direct else None
+            )
             with planner.stats.step("append"):
-                _commit_phase(conn, tmp, planner, full=planner.stats.mode == "full")
+                _commit_phase(conn, tmp, planner, rebuild, full=planner.stats.mode == "full")
                 conn.commit()
         except LedgerConflict:
             conn.rollback()
@@ -232,6 +248,10 @@ def reconcile(
                 f"store {program.store!r}: another process appended to the loyalty ledger "
                 "while this reconciliation ran; nothing was written. Run it again."
             ) from exc
+        finally:
+            # (a direct first run kept phase 1's transaction, and its isolation, to here)
+            if conn.dialect.name == "postgresql" and not conn.in_transaction():
+                conn.execution_options(isolation_level="READ COMMITTED")
         if planner.stats.mode == "full" or planner.stats.appended >= BIG_APPEND:
             with planner.stats.step("statistics"):
                 refresh_statistics(conn)
@@ -248,14 +268,28 @@ def _phase_one(
     *,
     full: bool,
     since: datetime | None,
+    direct: ExitStack | None = None,
 ) -> Planner:
     """Compute the entries to append into the scratch tables, from one consistent snapshot
     of the mirror and the ledger (PostgreSQL: REPEATABLE READ; SQLite: one read transaction,
-    opened by the first scratch write). Writes nothing else; ends committed."""
+    opened by the first scratch write). Writes nothing else; ends committed.
+
+    ``direct`` (``reconcile``, when the ledger looked empty): a first run may write its
+    entries straight into the ledger. The transaction then starts by locking the ledger
+    (SQLite: a write, which takes the database's write lock at once; PostgreSQL: the lock
+    of ``ledger_is_empty``, before the snapshot); if the ledger is empty and the run full,
+    the ledger's indexes are dropped (built again when ``direct`` closes, in the commit
+    phase) and the transaction stays open for the commit phase: a crash anywhere leaves
+    nothing."""
     if conn.in_transaction():
         conn.commit()
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="REPEATABLE READ")
+    empty = False
+    if direct is not None:
+        if conn.dialect.name == "sqlite":
+            ensure_program(conn, program.store_id, now)  # the write lock, before any read
+        empty = ledger_is_empty(conn)  # PostgreSQL: the lock first, then the snapshot
     conn.execute(delete(tmp.scope))  # opens the transaction (pysqlite begins on a write)
     state = program_state(conn, program.store_id)
     use_full = (
@@ -279,9 +313,19 @@ def _phase_one(
             planner = Planner(conn, program, now)
             planner.logged = logged
     if use_full:
+        if empty and direct is not None:
+            direct.enter_context(indexes_built_after(conn, enabled=True))
+            planner.direct = True
+            if table_is_empty(conn, loyalty_order_facts):
+                direct.enter_context(
+                    indexes_built_after(conn, enabled=True, table=loyalty_order_facts)
+                )
+                planner.direct_facts = True
         planner.full(tmp)
     planner.plan(tmp, scoped=not use_full)
     planner.stats.mode = "full" if use_full else "incremental"
+    if planner.direct:
+        return planner  # still in the transaction that wrote the entries
     conn.commit()
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="READ COMMITTED")

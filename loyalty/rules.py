@@ -195,9 +195,9 @@ class Desired(NamedTuple):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Lot:
-    """A credit's remainder after debits and expiry, and when it will expire."""
+class Lot(NamedTuple):
+    """A credit's remainder after debits and expiry, and when it will expire (a named tuple:
+    a full run makes one per credit still open)."""
 
     key: str
     remaining: int
@@ -357,18 +357,19 @@ def identity_outcome(
             lots.append((move.key, move.points, move.at))
         elif move.points < 0:
             debits.append((move.key, -move.points, move.at))
-    if program.expiry_months is None and program.inactivity_expiry_months is None:
+    inactivity = program.inactivity_expiry_months is not None
+    if program.expiry_months is None and not inactivity:
         return out
     expired, remaining, inactive_at = simulate_expiry(
         lots, debits, out.activity, program.expiry_months, program.inactivity_expiry_months, now
     )
     out.lots = remaining
     out.inactive_at = inactive_at
-    earned_at = {key: earned for key, _, earned in lots}
+    earned_at = {key: earned for key, _, earned in lots} if inactivity else {}
     for lot_key, (points, at) in sorted(expired.items()):
-        by_age = (
-            program.expiry_months is not None
-            and add_months(earned_at[lot_key], program.expiry_months) == at
+        # Without the inactivity rule, every expiry is by age.
+        by_age = program.expiry_months is not None and (
+            not inactivity or add_months(earned_at[lot_key], program.expiry_months) == at
         )
         why = (
             f"{program.expiry_months} months after they were earned"
@@ -403,7 +404,8 @@ def simulate_expiry(
     first (a balance below zero is paid back before anything can expire)."""
     lot_list = sorted((e, k, p) for k, p, e in lots if p > 0)
     debit_list = sorted((at, k, p) for k, p, at in debits if p > 0)
-    times = sorted(set(activity))
+    # (only the inactivity rule looks at the activity)
+    times = sorted(set(activity)) if inactivity_months is not None else []
     inactive_at = (
         add_months(times[-1], inactivity_months) if (inactivity_months and times) else None
     )
@@ -416,7 +418,7 @@ def simulate_expiry(
             if expires is not None and expires <= now:
                 expired_whole[key] = (points, expires)
             else:
-                kept.append(Lot(key=key, remaining=points, earned_at=earned, expires_at=expires))
+                kept.append(Lot(key, points, earned, expires))
         return expired_whole, kept, inactive_at
     # Events: (time, order, payload). Order: lots come in, then debits, then expiries.
     events: list[tuple[datetime, int, str, int]] = []

@@ -15,9 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from bench.bench_loyalty import NOW, SETTINGS, STORE, build_template
+from loyalty import _planner
 from loyalty.program import load_program
 from loyalty.reconcile import reconcile
 from loyalty.verify import verify
@@ -86,7 +88,14 @@ def schema_of_ledger(engine: Engine) -> list[tuple[str, ...]]:
     return out
 
 
-def test_a_first_run_writes_what_the_code_before_wrote(db_url: str, engine: Engine) -> None:
+@pytest.mark.parametrize("second_process", [False, True], ids=["one process", "two processes"])
+def test_a_first_run_writes_what_the_code_before_wrote(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch, second_process: bool
+) -> None:
+    """Also with the rules in a second process (a big store's first run)."""
+    if second_process:
+        monkeypatch.setattr(_planner, "SECOND_PROCESS_MIN_ORDERS", 1)
+        monkeypatch.setattr(_planner, "SECOND_PROCESS_DIALECTS", {"sqlite", "postgresql"})
     build_template(db_url, ORDERS)
     schema = schema_of_ledger(engine)
     program = load_program(engine, STORE, SETTINGS, NOW)
@@ -106,6 +115,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from bench.bench_loyalty import NOW, SETTINGS, STORE
 from connector import open_database
+from loyalty import _planner
 from loyalty.program import load_program
 from loyalty.reconcile import reconcile
 
@@ -114,6 +124,8 @@ def _kill(conn, cursor, statement, params, context, executemany):
     if sys.argv[2] in " ".join(statement.upper().split()):
         os.kill(os.getpid(), signal.SIGKILL)
 
+_planner.SECOND_PROCESS_MIN_ORDERS = int(sys.argv[3])
+_planner.SECOND_PROCESS_DIALECTS = {"sqlite", "postgresql"}
 engine = open_database(sys.argv[1])
 reconcile(engine, load_program(engine, STORE, SETTINGS, NOW), NOW, full=True)
 """
@@ -127,13 +139,26 @@ def test_a_first_run_killed_while_it_builds_the_indexes_leaves_the_ledger_as_it_
     schema = schema_of_ledger(engine)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # Killed after the entries went in, as an index (PostgreSQL: also the unique constraint)
-    # is built again: the kill proves that statement ran.
-    points = ["CREATE INDEX IX_LOYALTY_LEDGER_"]
+    # is built again, and as the chain's head is recorded: the kill proves that statement
+    # ran. The entries go straight into the ledger, in the transaction that locked it
+    # empty: SQLite is also killed in the middle of writing them. With the rules in this
+    # process and in a second one (``SECOND_PROCESS_MIN_ORDERS`` 1: it then outlives the
+    # killed parent only until its next write into the closed pipe).
+    points = [
+        ("CREATE INDEX IX_LOYALTY_LEDGER_", 1),
+        ("UPDATE LOYALTY_LEDGER_HEADS", 1),
+        ("UPDATE LOYALTY_LEDGER_HEADS", 10**9),
+    ]
     if engine.dialect.name == "postgresql":
-        points.append("ADD CONSTRAINT")
-    for point in points:
+        points.append(("ADD CONSTRAINT", 1))
+    else:
+        points += [('INSERT INTO "LOYALTY_LEDGER"', 1), ('INSERT INTO "LOYALTY_LEDGER"', 10**9)]
+    for point, second_process_from in points:
         done = subprocess.run(
-            [sys.executable, "-c", KILLER, db_url, point], env=env, cwd=ROOT, timeout=300
+            [sys.executable, "-c", KILLER, db_url, point, str(second_process_from)],
+            env=env,
+            cwd=ROOT,
+            timeout=300,
         )
         assert done.returncode == -signal.SIGKILL
         engine.dispose()
@@ -150,7 +175,6 @@ def test_two_first_runs_cannot_both_take_the_empty_ledger(engine: Engine) -> Non
     """PostgreSQL: a first run's look at the empty ledger holds until its commit, so a second
     store's first run waits instead of also seeing it empty (both would then deadlock on
     dropping the indexes). SQLite has one writer at a time: nothing to show there."""
-    import pytest
     from sqlalchemy.exc import OperationalError
 
     from loyalty._scratch import ledger_is_empty
@@ -166,3 +190,37 @@ def test_two_first_runs_cannot_both_take_the_empty_ledger(engine: Engine) -> Non
                     ledger_is_empty(second)
         with second.begin():
             assert ledger_is_empty(second)  # the first ended without appending
+
+
+def test_a_first_run_whose_rules_process_fails_writes_nothing(
+    db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules in a second process: a child that dies before its last frame makes the run
+    fail and roll back (the entries already written with it); the next run works."""
+    from loyalty import _pipeline
+
+    build_template(db_url, ORDERS)
+    program = load_program(engine, STORE, SETTINGS, NOW)
+    schema = schema_of_ledger(engine)
+    monkeypatch.setattr(_planner, "SECOND_PROCESS_MIN_ORDERS", 1)
+    monkeypatch.setattr(_planner, "SECOND_PROCESS_DIALECTS", {"sqlite", "postgresql"})
+    # The real child, cut off before its summary: every entry sent, then exit status 3.
+    cut = (
+        "import os, sys; sys.path[:0] = sys.argv[1:]; from loyalty import _pipeline; "
+        "sent = [0]; send = _pipeline._send\n"
+        "def _send(out, value):\n"
+        "    sent[0] += 1\n"
+        "    if sent[0] > 2: out.flush(); os._exit(3)\n"
+        "    send(out, value)\n"
+        "_pipeline._send = _send; _pipeline.child()"
+    )
+    monkeypatch.setattr(_pipeline, "_BOOT", cut)
+    with pytest.raises(_pipeline.ChildFailed):
+        reconcile(engine, program, NOW, full=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM loyalty_ledger")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM loyalty_order_facts")).scalar() == 0
+    assert schema_of_ledger(engine) == schema
+    monkeypatch.undo()
+    assert reconcile(engine, program, NOW, full=True).appended == GOLDEN[0]
+    assert ledger_digest(engine) == GOLDEN
