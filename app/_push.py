@@ -33,11 +33,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app._schema import storefront_push_marks, storefront_pushes
 from app._state import META_KEY, CustomerState, customer_state
-from connector import LockHeld, StoreError, store_lock
+from connector import LockHeld, StoreError, dialect_insert, store_lock
 from loyalty import Program, loyalty_ledger
 
 log = logging.getLogger("bazgasht.push")
@@ -174,8 +173,7 @@ def _remember(
         for s in states
     ]
     with engine.begin() as conn:
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = dialect_insert(storefront_pushes).values(rows)
+        stmt = dialect_insert(conn.dialect.name)(storefront_pushes).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=["store_id", "customer_id"],
             set_={

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app._registry import Registry
 from app._schema import storefront_nonces
@@ -39,7 +38,7 @@ from app._signing import (
     request_signature_valid,
 )
 from app._state import customer_state, instant_text, known_customer, money_text
-from connector import BazgashtError, CouponApi
+from connector import BazgashtError, CouponApi, dialect_insert
 from loyalty import Program, RedeemError, Redemption, history
 from loyalty.redeem import get_redemption, issue, reserve
 from loyalty.rules import CASHBACK, EXPIRY, MANUAL, REDEEM, SECOND, WELCOME, family
@@ -158,9 +157,9 @@ def remember_nonce(engine: Engine, store: str, nonce: str, now: datetime) -> boo
     """Record the nonce; False if it was seen already (by any worker: it is one table)."""
     n = storefront_nonces
     with engine.begin() as conn:
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        upsert = dialect_insert(conn.dialect.name)
         inserted = conn.execute(
-            dialect_insert(n)
+            upsert(n)
             .values(store=store, nonce=nonce, seen_at=now)
             .on_conflict_do_nothing(index_elements=["store", "nonce"])
             .returning(n.c.nonce)

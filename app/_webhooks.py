@@ -54,7 +54,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, Table, delete, event, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from app._push import PushResult, push_states
@@ -69,6 +68,7 @@ from connector import (
     Order,
     create_db_engine,
     customers,
+    dialect_insert,
     mark_deleted,
     orders,
     sqlite_path,
@@ -262,9 +262,9 @@ def record_delivery(inbox: Engine, delivery: Delivery, now: datetime) -> tuple[i
 def _insert(conn: Connection, delivery: Delivery, row: Mapping[str, Any]) -> tuple[int, bool]:
     w = webhook_deliveries
     with conn.begin():
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        upsert = dialect_insert(conn.dialect.name)
         inserted = conn.execute(
-            dialect_insert(w)
+            upsert(w)
             .values(row)
             .on_conflict_do_nothing(index_elements=["store", "webhook_id", "body_sha256"])
             .returning(w.c.id)

@@ -12,7 +12,14 @@ coupons made exactly once (``connector.coupons``: ``ensure_coupon``).
 
 from typing import TYPE_CHECKING
 
-from connector._db import create_db_engine, display_url, lock_key, open_database, sqlite_path
+from connector._db import (
+    create_db_engine,
+    dialect_insert,
+    display_url,
+    lock_key,
+    open_database,
+    sqlite_path,
+)
 from connector._errors import (
     AuthError,
     BadRequestError,
@@ -172,6 +179,7 @@ __all__ = [
     "create_db_engine",
     "currency_decimals",
     "customers",
+    "dialect_insert",
     "display_url",
     "ensure_coupon",
     "find_coupon",

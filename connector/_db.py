@@ -256,6 +256,19 @@ def open_database(url: str, *, own_folder: bool = False) -> Engine:
     return engine
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT construct of ``dialect`` (its name) that knows ``ON CONFLICT``: PostgreSQL's
+    or SQLite's. Imported on first use: a SQLite run never loads SQLAlchemy's PostgreSQL
+    dialect (with asyncio: ~25 ms of every command's start)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def lock_key(*parts: str) -> int:
     """A stable signed 64-bit key for a PostgreSQL advisory lock."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()

@@ -59,9 +59,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from connector._db import dialect_insert
 from connector._errors import BadRequestError, IncompleteScan
 from connector._identity import ORDERS_BY_ID, StoreApi, record_identity, verify_identity
 from connector._listing import (
@@ -301,8 +301,7 @@ def _insert(
 def _upsert_statement(
     dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]
 ) -> Any:
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(dialect)(table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys),
         # Only the columns given: a writer may leave bookkeeping (``seen_scan``) untouched.
@@ -513,8 +512,7 @@ def _write_guests(conn: Connection, store_id: int, batch: Any) -> None:
 
 @functools.cache
 def _guests_statement(dialect: str) -> Any:
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(guests)
+    stmt = dialect_insert(dialect)(guests)
     newer = or_(
         stmt.excluded.latest_order_created_at > guests.c.latest_order_created_at,
         and_(
@@ -677,9 +675,9 @@ def ensure_store(conn: Connection, name: str, url: str, now: datetime) -> int:
     Race-free: two processes meeting a new store at once both get the one row (INSERT … ON
     CONFLICT DO NOTHING, then SELECT; on SQLite the INSERT also takes the write lock first).
     """
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    upsert = dialect_insert(conn.dialect.name)
     conn.execute(
-        dialect_insert(stores)
+        upsert(stores)
         .values(name=name, url=url, created_at=now)
         .on_conflict_do_nothing(index_elements=["name"])
     )

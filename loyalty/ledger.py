@@ -30,10 +30,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from connector import BazgashtError, ConfigError
+from connector import BazgashtError, ConfigError, dialect_insert
 from loyalty._db import ledger_lock
 from loyalty._schema import loyalty_ledger, loyalty_ledger_heads
 from loyalty.chain import GENESIS, Chain
@@ -104,9 +103,9 @@ def claim_head(conn: Connection, store_id: int, now: datetime) -> Chain:
     concurrent appender waits, then reads the head the first one committed); on SQLite any
     write takes the database's write lock."""
     h = loyalty_ledger_heads
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    upsert = dialect_insert(conn.dialect.name)
     row = conn.execute(
-        dialect_insert(h)
+        upsert(h)
         .values(store_id=store_id, length=0, head=GENESIS, updated_at=now)
         .on_conflict_do_update(index_elements=["store_id"], set_={"length": h.c.length})
         .returning(h.c.length, h.c.head)

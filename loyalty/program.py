@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from connector import ConfigError, currency_decimals, orders, store_row
+from connector import ConfigError, currency_decimals, dialect_insert, orders, store_row
 from loyalty._schema import loyalty_programs
 from loyalty.settings import (
     Program,
@@ -29,7 +28,7 @@ def ensure_program(
     ``defaults``: the per-currency amounts to record when the row is created (or when a row
     created without them — by a reconciliation before the settings were loaded — is found);
     a recorded set is never replaced."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(conn.dialect.name)
     recorded = None if defaults is None else json.dumps(defaults, sort_keys=True)
     conn.execute(
         insert(loyalty_programs)

@@ -36,10 +36,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from connector import BazgashtError, ConfigError, host_name, price_json, stores
+from connector import BazgashtError, ConfigError, dialect_insert, host_name, price_json, stores
 from loyalty._schema import loyalty_programs, loyalty_settings
 from loyalty.program import load_program
 from loyalty.settings import Program, ProgramSettings, parse_settings
@@ -326,7 +325,7 @@ def _first_version(
     source = TOML_IMPORT if values else DEFAULT
     if note is None and values:
         note = "the config file's settings, when the program was created"
-    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert_ = dialect_insert(conn.dialect.name)
     row = {
         "store_id": store_id,
         "version": 1,

@@ -119,6 +119,7 @@ EXPORTS = {
         "create_db_engine",
         "currency_decimals",
         "customers",
+        "dialect_insert",
         "display_url",
         "ensure_coupon",
         "find_coupon",
