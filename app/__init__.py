@@ -130,7 +130,7 @@ if TYPE_CHECKING:
         webhook_signature,
         webhook_signature_valid,
     )
-    from app._state import CustomerState, customer_state, instant_text, money_text
+    from app._state import CustomerState, customer_state, instant_text
     from app._storefront import (
         SignedRequest,
         StorefrontRefused,
@@ -198,7 +198,7 @@ if TYPE_CHECKING:
         record_delivery,
         webhook_report,
     )
-    from connector import WooClient
+    from connector import WooClient, money_text
 
 #: The names imported on first use, by the module that provides them.
 _LAZY: dict[str, tuple[str, ...]] = {
@@ -282,7 +282,6 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "CustomerState",
         "customer_state",
         "instant_text",
-        "money_text",
     ),
     "app._storefront": (
         "SignedRequest",
@@ -351,7 +350,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "record_delivery",
         "webhook_report",
     ),
-    "connector": ("WooClient",),
+    "connector": ("WooClient", "money_text"),
 }
 
 __all__ = [

@@ -138,14 +138,3 @@ def store_report_html(target: AnalysisTarget, request: MetricsRequest, lang: str
     return report_html(
         target.engine, target.store_id, datetime.now(UTC), request=request, lang=lang
     )
-
-
-__all__ = [
-    "AnalysisTarget",
-    "BadOption",
-    "analysis_target",
-    "store_cohorts",
-    "store_metrics",
-    "store_report_html",
-    "store_rfm",
-]

@@ -105,17 +105,3 @@ def campaign_report(
     """What the campaign brought back, and the store's money facts to show it."""
     found = get_campaign(registry.engine(), store_id, name)
     return campaign_results(registry.engine(), found, now), store_facts(registry, store_id)
-
-
-__all__ = [
-    "audience_program",
-    "campaign_export",
-    "campaign_report",
-    "create_and_run",
-    "preview_campaign",
-    "run_again",
-    "set_campaign_status",
-    "store_campaigns",
-    "store_facts",
-    "store_ref",
-]

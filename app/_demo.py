@@ -126,16 +126,3 @@ def demo_campaign_preview(engine: Engine, store_id: int, now: datetime) -> DemoC
     with engine.connect() as conn:
         info = store_info(conn, store_id)
     return DemoCampaign(spec, found, info)
-
-
-__all__ = [
-    "DEMO_LOYALTY",
-    "DEMO_STORE",
-    "DemoCampaign",
-    "MirrorOverview",
-    "check_and_remember",
-    "demo_campaign_preview",
-    "demo_database_url",
-    "mirror_overview",
-    "write_demo_config",
-]

@@ -143,22 +143,3 @@ def verify_store(registry: Registry, program: Program, now: datetime) -> VerifyR
 
 def program_summary(registry: Registry, program: Program, now: datetime) -> Summary:
     return summary(registry.engine(), program, now)
-
-
-__all__ = [
-    "Granted",
-    "Redeemed",
-    "customer_balance",
-    "customer_history",
-    "customer_identity",
-    "expiring_points",
-    "grant_points",
-    "orders_before_program",
-    "program_summary",
-    "reconcile_store",
-    "redeem_points",
-    "store_program",
-    "store_redemptions",
-    "top_balances",
-    "verify_store",
-]

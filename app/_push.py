@@ -290,6 +290,3 @@ def _read_answer(answer: Any, batch: list[CustomerState], result: PushResult) ->
         if not error.startswith(f"{GONE}:"):
             retry.add(state.customer_id)
     return frozenset(retry)
-
-
-__all__ = ["BATCH_LIMIT", "BatchApi", "PushResult", "push_states"]

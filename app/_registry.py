@@ -155,6 +155,3 @@ class Registry:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-__all__ = ["Registry"]

@@ -84,11 +84,3 @@ storefront_push_marks = Table(
 )
 
 APP_TABLES = (webhook_deliveries, storefront_nonces, storefront_pushes, storefront_push_marks)
-
-__all__ = [
-    "APP_TABLES",
-    "storefront_nonces",
-    "storefront_push_marks",
-    "storefront_pushes",
-    "webhook_deliveries",
-]

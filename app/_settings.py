@@ -304,17 +304,3 @@ def apply_change(registry: Registry, change: SettingsChange, now: datetime) -> A
     except BazgashtError as exc:  # the version stands; the next sync reconciles under it
         return AppliedChange(change, version, None, str(exc))
     return AppliedChange(change, version, result)
-
-
-__all__ = [
-    "AppliedChange",
-    "SettingsChange",
-    "SettingsView",
-    "actor_of",
-    "apply_change",
-    "ignored_config",
-    "plan_change",
-    "plan_import",
-    "program_for",
-    "settings_view",
-]

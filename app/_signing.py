@@ -109,22 +109,3 @@ def request_signature_valid(
         expected = request_signature(secret, method, path, query, timestamp, nonce, body)
         matched |= hmac.compare_digest(expected.encode("ascii"), given)
     return matched
-
-
-__all__ = [
-    "API_PREFIX",
-    "MAX_SKEW_SECONDS",
-    "NONCE_FORMAT",
-    "NONCE_MEMORY_SECONDS",
-    "SIGNATURE_FORMAT",
-    "TIMESTAMP_FORMAT",
-    "api_path",
-    "canonical_query",
-    "canonical_query_of",
-    "request_signature",
-    "request_signature_valid",
-    "rfc3986",
-    "string_to_sign",
-    "webhook_signature",
-    "webhook_signature_valid",
-]

@@ -197,15 +197,3 @@ def customer_state(
         updated_at=now,
         recheck_at=min(moments, default=None),
     )
-
-
-__all__ = [
-    "META_KEY",
-    "STAFF_ROLES",
-    "CouponState",
-    "CustomerState",
-    "customer_state",
-    "instant_text",
-    "known_customer",
-    "money_text",
-]

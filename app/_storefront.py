@@ -37,8 +37,8 @@ from app._signing import (
     canonical_query_of,
     request_signature_valid,
 )
-from app._state import customer_state, instant_text, known_customer, money_text
-from connector import BazgashtError, CouponApi, dialect_insert
+from app._state import customer_state, instant_text, known_customer
+from connector import BazgashtError, CouponApi, dialect_insert, money_text
 from loyalty import Program, RedeemError, Redemption, history
 from loyalty.redeem import get_redemption, issue, reserve
 from loyalty.rules import CASHBACK, EXPIRY, MANUAL, REDEEM, SECOND, WELCOME, family
@@ -334,23 +334,3 @@ def current_redemption(engine: Engine, redemption_id: int) -> Redemption:
 def program_of(registry: Registry, store: str, now: datetime) -> Program:
     """The store's resolved program (``ConfigError`` before the store's first sync)."""
     return program_for(registry, store, now, create=False)
-
-
-__all__ = [
-    "Caller",
-    "SignedRequest",
-    "StorefrontRefused",
-    "authenticate",
-    "current_redemption",
-    "customer_answer",
-    "forget_nonces",
-    "history_answer",
-    "history_limit",
-    "issue_coupon",
-    "program_answer",
-    "program_of",
-    "redemption_answer",
-    "redemption_request",
-    "remember_nonce",
-    "reserve_points",
-]

@@ -207,18 +207,3 @@ def repoint_store(
 
 def _mask(key: str) -> str:
     return key[:3] + "…" + key[-4:] if len(key) > 10 else "…"
-
-
-__all__ = [
-    "RESERVED_NAMES",
-    "Repointed",
-    "add_store",
-    "check_store_now",
-    "checked_key",
-    "checked_secret",
-    "checked_secret_env",
-    "new_store_address",
-    "remove_store",
-    "repoint_store",
-    "store_rows",
-]

@@ -378,22 +378,3 @@ def sync_status(registry: Registry) -> list[dict[str, Any]]:
                 }
             )
     return rows
-
-
-__all__ = [
-    "ENV_ROUND_GRACE",
-    "ROUND_GRACE",
-    "Progress",
-    "Round",
-    "StoreOutcome",
-    "StoreRun",
-    "SyncedThisRound",
-    "push_enabled",
-    "push_store",
-    "round_exit_code",
-    "start_round",
-    "sync_one",
-    "sync_status",
-    "sync_stores",
-    "unexpected_words",
-]

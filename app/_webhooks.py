@@ -948,28 +948,3 @@ def reactivate_webhooks(client: RecordApi, report: WebhookReport) -> WebhookRepo
         hooks.append(hook)
     report.webhooks = hooks
     return report
-
-
-__all__ = [
-    "MAX_BODY_BYTES",
-    "TOPICS",
-    "ApplyResult",
-    "Delivery",
-    "DeliveryRefused",
-    "Webhook",
-    "WebhookReport",
-    "apply_deliveries",
-    "check_delivery",
-    "delivery_url",
-    "delivery_warnings",
-    "durable_receipts",
-    "give_up_unknown",
-    "inbox_counts",
-    "install_webhooks",
-    "pending_stores",
-    "ping_of",
-    "prune_inbox",
-    "reactivate_webhooks",
-    "record_delivery",
-    "webhook_report",
-]
